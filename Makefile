@@ -1,0 +1,44 @@
+# Rearguard — `make run` opens the app on a demo profile, `make test` runs every check.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export QT_QPA_PLATFORM ?= offscreen
+export QT_API := pyside6
+
+.PHONY: install run test lint types imports pytest bench package clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml or the lock file changed; otherwise does nothing.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/python -m gui.demo
+
+lint: install
+	$(BIN)/ruff check engine gui tests
+	$(BIN)/ruff format --check engine gui tests
+
+types: install
+	$(BIN)/mypy
+
+imports: install
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint types imports pytest
+
+# Benchmarks against the reference tools (rsync, cp, rclone), full size. BENCH_FILES=N to change.
+bench: install
+	@command -v rsync >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq rsync >/dev/null) || echo "rsync not available: ratios against rsync are skipped"
+	$(BIN)/python tests/benchmarks/bench_mirror.py --files $${BENCH_FILES:-100000}
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache

@@ -1,0 +1,7 @@
+"""``python -m engine``: the command line (the window needs the ``rearguard`` program)."""
+
+import sys
+
+from engine.cli import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""RunContext: everything a job kind gets for one run (profile, state, reporter, cancel, clock)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from engine.events import Reporter, null_reporter
+from engine.folders import Folders
+from engine.profiles import Profile
+from engine.state import StateDB
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunContext:
+    """One run's world. Job kinds read it; only the runner builds it."""
+
+    profile: Profile
+    folders: Folders
+    state: StateDB
+    reporter: Reporter = null_reporter
+    cancel: threading.Event = field(default_factory=threading.Event)
+    dry_run: bool = False
+    clock: Callable[[], datetime] = utc_now
+    started: datetime = field(default_factory=utc_now)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("rearguard"))
+    log_dir: str | None = None  # where this run's log files go (checked against targets)
+    secrets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def warn(self, message: str) -> None:
+        """A warning that belongs in the log and the run's report."""
+        self.log.warning(message)
+        self.warnings.append(message)
+
+    @property
+    def run_stamp(self) -> str:
+        """The run's start as a file-name-safe UTC stamp, e.g. ``2026-11-26T225155Z``."""
+        return self.started.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ")

@@ -1,0 +1,34 @@
+"""Which entries of a source a run looks at: hidden files and gitignore-style ``exclude`` patterns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pathspec
+
+from engine.errors import ProfileError
+
+
+class PathFilter:
+    """Decides per relative path (``/`` separators) whether it is left out of a run."""
+
+    def __init__(self, patterns: Sequence[str] = (), include_hidden: bool = True,
+                 where: str = "exclude") -> None:
+        self.include_hidden = include_hidden
+        self.patterns = list(patterns)
+        try:
+            self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns) if self.patterns else None
+        except (ValueError, TypeError) as error:
+            raise ProfileError(where, [f"bad pattern: {error}"]) from None
+
+    @property
+    def active(self) -> bool:
+        """False when nothing can ever be excluded (lets a walk skip the per-entry check)."""
+        return self._spec is not None or not self.include_hidden
+
+    def excluded(self, rel: str, name: str, is_dir: bool) -> bool:
+        if not self.include_hidden and name.startswith("."):
+            return True
+        if self._spec is None:
+            return False
+        return self._spec.match_file(rel + "/" if is_dir else rel)

@@ -1,0 +1,116 @@
+"""The mirror job kind: make a replica folder an exact copy of a source, keeping versions.
+
+Phases: ``plan`` (scan + compare, in walk.py), ``check`` (safety.py), ``execute`` (apply.py),
+``verify`` (each copied file is stat-ed on the replica).
+"""
+
+from __future__ import annotations
+
+import os
+
+from engine.context import RunContext
+from engine.durations import parse_duration
+from engine.errors import Cancelled, SafetyRefusal
+from engine.events import PhaseChanged
+from engine.filters import PathFilter
+from engine.jobs.mirror.apply import Mirror, flush_to_disk, remove_leftovers
+from engine.jobs.mirror.safety import check_folders, check_plan
+from engine.jobs.mirror.versions import prune_versions
+from engine.jobs.mirror.walk import compare_trees, mtime_equal
+from engine.plan import Action, ActionKind, Plan
+from engine.profiles import MirrorSettings, expand
+from engine.report import ItemResult
+
+__all__ = ["check", "execute", "plan", "verify"]
+
+
+def _settings(ctx: RunContext) -> MirrorSettings:
+    settings = getattr(ctx.profile.spec, "mirror", None)
+    assert isinstance(settings, MirrorSettings), "mirror job given a profile of another kind"
+    return settings
+
+
+def _folders(settings: MirrorSettings) -> tuple[str, str]:
+    return str(expand(settings.source)), str(expand(settings.replica))
+
+
+def plan(ctx: RunContext) -> Plan:
+    """Scan both trees and decide what to copy, replace and delete."""
+    settings = _settings(ctx)
+    source, replica = _folders(settings)
+    check_folders(source, replica, ctx.log_dir)
+    ctx.reporter(PhaseChanged("scan", f"comparing {source} with {replica}"))
+    filt = PathFilter(settings.exclude, settings.include_hidden, where="[mirror].exclude")
+    walk = compare_trees(source, replica, filt, delete=settings.delete)
+    if walk.unreadable == ["."]:
+        raise SafetyRefusal(f"source {source} cannot be read")
+    return Plan(
+        actions=tuple(walk.copies + walk.deletes),
+        notes=tuple(walk.notes),
+        extra={"source_entries": walk.source_entries, "replica_files": walk.replica_files,
+               "delete_files": walk.delete_files, "leftovers": list(walk.leftovers)},
+    )
+
+
+def check(ctx: RunContext, plan: Plan) -> None:
+    check_plan(plan, _settings(ctx).max_delete_percent)
+
+
+def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
+    settings = _settings(ctx)
+    source, replica = _folders(settings)
+    removed = remove_leftovers(plan.extra.get("leftovers", []))
+    if removed:
+        ctx.log.info("removed %d temporary file(s) left by an interrupted run", removed)
+    mirror = Mirror(ctx, source, replica, settings.versions)
+    folders = [a for a in plan.actions if a.is_dir and a.kind is not ActionKind.DELETE]
+    files = [a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE]
+    deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
+    results = [ItemResult(n.path, n.kind.value, str(dict(n.detail).get("status", "skipped")),
+                          str(dict(n.detail).get("reason", ""))) for n in plan.notes]
+    folder_results, failed_dirs = mirror.make_folders(folders)
+    results += folder_results
+    results += mirror.copy_files(files, failed_dirs)
+    if ctx.cancel.is_set():
+        raise Cancelled("cancelled; files copied so far are complete, nothing half-written")
+    failures = sum(1 for r in results if r.status == "failed")
+    if deletes and failures:
+        ctx.warn(f"{len(deletes)} deletion(s) skipped because {failures} item(s) failed")
+        results += [ItemResult(a.path, "delete", "skipped", "skipped because another item failed")
+                    for a in deletes]
+    else:
+        ctx.reporter(PhaseChanged("delete"))
+        results += mirror.delete(deletes)
+    if settings.versions:
+        prune_versions(replica, parse_duration(settings.keep_versions), ctx.clock(), ctx.run_stamp)
+    if any(r.status == "done" for r in results):
+        flush_to_disk(replica)
+    return results
+
+
+def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemResult]:
+    """Check every file that claims to be copied: present on the replica with size and mtime."""
+    _, replica = _folders(_settings(ctx))
+    by_path: dict[str, Action] = {a.path: a for a in plan.actions
+                                  if not a.is_dir and a.kind is not ActionKind.DELETE}
+    checked: list[ItemResult] = []
+    for result in results:
+        action = by_path.get(result.path)
+        if result.status == "done" and action is not None and action.mtime_ns is not None:
+            problem = _verify_file(os.path.join(replica, *action.path.split("/")), action)
+            if problem:
+                result = ItemResult(result.path, result.action, "failed", problem, 0)
+        checked.append(result)
+    return checked
+
+
+def _verify_file(path: str, action: Action) -> str | None:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return "verification failed: not found on the replica after copying"
+    if st.st_size != action.bytes:
+        return f"verification failed: {st.st_size} bytes on the replica, expected {action.bytes}"
+    if not mtime_equal(action.mtime_ns or 0, st.st_mtime_ns):
+        return "verification failed: modification time differs on the replica"
+    return None

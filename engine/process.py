@@ -1,0 +1,186 @@
+"""The one way Rearguard runs an external tool (rclone, RevitServerTool).
+
+Argument lists only (never a shell), a timeout, cancellation that stops the whole process tree,
+console output decoded with the right code page, and secrets redacted before anything is logged.
+The Windows parts are small pure functions so they are tested on Linux too.
+"""
+
+from __future__ import annotations
+
+import codecs
+import locale
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from engine.secrets_redact import redact, redact_argv
+
+log = logging.getLogger("rearguard.process")
+
+# 0xC000013A: STATUS_CONTROL_C_EXIT, what Windows reports for a console program interrupted.
+WINDOWS_INTERRUPTED = (0xC000013A, -1073741510)
+CREATE_NEW_PROCESS_GROUP = 0x00000200
+CREATE_NO_WINDOW = 0x08000000
+
+LineHandler = Callable[[str, str], None]  # (stream name "stdout"/"stderr", decoded line)
+
+
+def console_encoding(platform: str = sys.platform, oem_codepage: int | None = None) -> str:
+    """The encoding a console program writes in: the OEM code page on Windows, else the locale's."""
+    if platform == "win32":
+        if oem_codepage is None:
+            import ctypes
+
+            oem_codepage = int(ctypes.windll.kernel32.GetOEMCP())  # type: ignore[attr-defined]
+        return f"cp{oem_codepage}"
+    return locale.getpreferredencoding(False) or "utf-8"
+
+
+def decode_console(data: bytes, encoding: str) -> str:
+    """Decode console bytes with ``encoding``, never failing (unknown bytes become U+FFFD)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    return data.decode(encoding, errors="replace")
+
+
+def is_interrupted_exit(code: int | None) -> bool:
+    """True for the exit code of a console tool stopped by Ctrl+C or a closed console (Windows)."""
+    return code is not None and (code in WINDOWS_INTERRUPTED or code == -signal.SIGINT or code == 130)
+
+
+def windows_tree_kill_argv(pid: int) -> list[str]:
+    """The command that ends a process and all its children on Windows."""
+    return ["taskkill", "/T", "/F", "/PID", str(pid)]
+
+
+def popen_options(platform: str = sys.platform) -> dict[str, object]:
+    """Popen keywords that give the child its own process group, so the tree can be stopped."""
+    if platform == "win32":
+        return {"creationflags": CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW}
+    return {"start_new_session": True}
+
+
+def kill_tree(proc: subprocess.Popen[bytes], platform: str = sys.platform) -> None:
+    """Stop ``proc`` and every process it started."""
+    if proc.poll() is not None and platform != "win32":
+        # The leader is gone but children may live on in its group.
+        pass
+    if platform == "win32":
+        subprocess.run(windows_tree_kill_argv(proc.pid), capture_output=True, check=False)
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@dataclass
+class ProcessResult:
+    argv: list[str]
+    returncode: int | None
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    cancelled: bool = False
+    seconds: float = 0.0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out and not self.cancelled
+
+
+def _pump(stream: object, name: str, encoding: str, sink: list[str],
+          on_line: LineHandler | None, secrets: Sequence[str]) -> None:
+    for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
+        line = decode_console(raw, encoding).rstrip("\r\n")
+        sink.append(line)
+        if on_line is not None:
+            try:
+                on_line(name, line)
+            except Exception:  # a faulty handler must not stop the pipe from draining
+                log.exception("output handler failed on %s", redact(line, secrets))
+
+
+def run_process(
+    argv: Sequence[str],
+    *,
+    timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    encoding: str | None = None,
+    on_line: LineHandler | None = None,
+    secrets: Iterable[str] = (),
+    log_output: bool = True,
+) -> ProcessResult:
+    """Run ``argv`` to the end, the timeout, or cancellation; never raises for the tool's failure.
+
+    Raises FileNotFoundError / PermissionError when the program cannot be started at all.
+    """
+    secrets = list(secrets)
+    argv = [os.fspath(a) for a in argv]
+    shown = " ".join(redact_argv(argv, secrets))
+    log.debug("running: %s", shown)
+    encoding = encoding or console_encoding()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else None, cwd=cwd, **popen_options(),  # type: ignore[call-overload]
+    )
+    out: list[str] = []
+    err: list[str] = []
+    pumps = [
+        threading.Thread(target=_pump, args=(proc.stdout, "stdout", encoding, out, on_line, secrets),
+                         daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, "stderr", encoding, err, on_line, secrets),
+                         daemon=True),
+    ]
+    for pump in pumps:
+        pump.start()
+    timed_out = cancelled = False
+    while proc.poll() is None:
+        if cancel is not None and cancel.is_set():
+            cancelled = True
+        elif timeout is not None and time.monotonic() - started > timeout:
+            timed_out = True
+        if cancelled or timed_out:
+            kill_tree(proc)
+            break
+        time.sleep(0.05)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if not (cancelled or timed_out) and sys.platform != "win32":
+        # Children that outlived the leader would keep the pipes open; stop them too.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for pump in pumps:
+        pump.join(timeout=5)
+    result = ProcessResult(argv=argv, returncode=proc.returncode, stdout="\n".join(out),
+                           stderr="\n".join(err), timed_out=timed_out, cancelled=cancelled,
+                           seconds=time.monotonic() - started)
+    if log_output:
+        for line in out + err:
+            if line.strip():
+                log.info("  | %s", redact(line, secrets))
+    return result

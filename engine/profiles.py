@@ -1,0 +1,296 @@
+"""Profile files: the pydantic models (one source of truth for loader, GUI editor and docs) and loading.
+
+Every problem in a profile is reported at once, each with its location: ``[mirror].replica: ...``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from engine.durations import MIN_SCHEDULE_INTERVAL, parse_duration
+from engine.errors import ProfileError
+from engine.folders import Folders
+from engine.pathsafety import overlap_problem
+
+KINDS = ("mirror", "rclone", "revit")
+PROFILE_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _nonempty_path(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def expand(path: str) -> Path:
+    """A profile path as the OS sees it: ``~`` expanded, made absolute."""
+    return Path(path).expanduser().absolute()
+
+
+class Schedule(_Section):
+    every: str = Field(description="how often to run, e.g. '4h' (at least 15 minutes)")
+    at: str | None = Field(default=None, description="first run time of day, 'HH:MM'")
+    max_runs: Annotated[int, Field(ge=0)] = Field(default=0, description="0 = no limit")
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        if parse_duration(value) < MIN_SCHEDULE_INTERVAL:
+            raise ValueError(f"{value!r} is too short; the least is 15 minutes ('15m')")
+        return value
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time of day; use 'HH:MM', e.g. '02:00'")
+        return value
+
+    @property
+    def interval(self) -> timedelta:
+        return parse_duration(self.every)
+
+
+class MirrorSettings(_Section):
+    source: str = Field(description="folder to back up")
+    replica: str = Field(description="folder that becomes a copy of source")
+    delete: bool = Field(default=True, description="remove what source no longer has")
+    versions: bool = Field(default=True, description="keep replaced and deleted files")
+    keep_versions: str = Field(default="30d", description="how long versions are kept")
+    include_hidden: bool = Field(default=True, description="mirror hidden files and folders")
+    exclude: list[str] = Field(default_factory=list, description="gitignore-style patterns")
+    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=50, description="refuse a run deleting more than this share of the replica"
+    )
+
+    _paths = field_validator("source", "replica")(_nonempty_path)
+    _keep = field_validator("keep_versions")(_duration)
+
+    @model_validator(mode="after")
+    def _apart(self, info: ValidationInfo) -> MirrorSettings:
+        if (info.context or {}).get("check_overlap", True):
+            problem = overlap_problem(expand(self.source), expand(self.replica))
+            if problem:
+                raise ValueError(problem)
+        return self
+
+
+class RcloneSettings(_Section):
+    source: str = Field(description="local folder to upload")
+    remote: str = Field(description="rclone remote, e.g. 'offsite:bucket/projects', or a path")
+    config: str = Field(default="", description="rclone.conf to use; empty = rclone's own")
+    rclone: str = Field(default="", description="rclone binary; empty = the bundled one")
+    exclude: list[str] = Field(default_factory=list, description="gitignore-style patterns")
+    include_hidden: bool = Field(default=False, description="upload dotfiles too")
+    transfers: Annotated[int, Field(ge=1, le=64)] = Field(default=4, description="parallel uploads")
+    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=50, description="refuse deleting more than this share of the remote"
+    )
+
+    _paths = field_validator("source", "remote")(_nonempty_path)
+
+
+class RevitSettings(_Section):
+    server: str = Field(description="Revit Server host name (RevitServerTool -s)")
+    projects_dir: str = Field(description="the server's Projects folder")
+    model_table: str = Field(default="", description="ModelLocationTable.db3; empty = in projects_dir")
+    tool: str = Field(description="RevitServerTool.exe")
+    target: str = Field(description="folder (often a UNC share) receiving dated exports")
+    window_hours: Annotated[float, Field(ge=0)] = Field(
+        default=24, description="export models edited within this many hours; 0 = all"
+    )
+    parallel: Annotated[int, Field(ge=1, le=16)] = Field(default=1, description="exports at once")
+    timeout: str = Field(default="2h", description="per model; stopped and failed after it")
+    keep_days: Annotated[int, Field(ge=1)] = Field(default=30, description="dated folders kept")
+
+    _paths = field_validator("server", "projects_dir", "tool", "target")(_nonempty_path)
+    _timeout = field_validator("timeout")(_duration)
+
+    @property
+    def model_table_path(self) -> str:
+        if self.model_table.strip():
+            return self.model_table
+        sep = "\\" if "\\" in self.projects_dir else "/"
+        return self.projects_dir.rstrip("\\/") + sep + "ModelLocationTable.db3"
+
+
+class _ProfileBase(_Section):
+    description: str = ""
+    schedule: Schedule | None = None
+
+
+class MirrorProfile(_ProfileBase):
+    kind: Literal["mirror"] = "mirror"
+    mirror: MirrorSettings
+
+
+class RcloneProfile(_ProfileBase):
+    kind: Literal["rclone"] = "rclone"
+    rclone: RcloneSettings
+
+
+class RevitProfile(_ProfileBase):
+    kind: Literal["revit"] = "revit"
+    revit: RevitSettings
+
+
+ProfileSpec = MirrorProfile | RcloneProfile | RevitProfile
+SPEC_BY_KIND: dict[str, type[MirrorProfile] | type[RcloneProfile] | type[RevitProfile]] = {
+    "mirror": MirrorProfile,
+    "rclone": RcloneProfile,
+    "revit": RevitProfile,
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated profile with the name people call it by and the file it came from."""
+
+    name: str
+    spec: ProfileSpec
+    path: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return "profile"
+    head, *rest = (str(part) for part in loc)
+    if rest and head in ("schedule", *KINDS):
+        return f"[{head}]." + ".".join(rest)
+    if head in ("schedule", *KINDS):
+        return f"[{head}]"
+    return ".".join([head, *rest])
+
+
+def _message(error: Any) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("value_error", "assertion_error"):
+        return str(msg).removeprefix("Value error, ")
+    return str(msg)
+
+
+def validation_problems(error: ValidationError) -> list[str]:
+    """pydantic's errors as ``location: message`` lines a person can act on."""
+    return [f"{_location(e['loc'])}: {_message(e)}" for e in error.errors()]
+
+
+def validate_spec(data: dict[str, Any], source: str, *, check_overlap: bool = True) -> ProfileSpec:
+    """Validate a profile's parsed TOML; raise ProfileError listing every problem."""
+    kind = data.get("kind")
+    if kind not in SPEC_BY_KIND:
+        shown = "missing" if kind is None else repr(kind)
+        problems = [f"kind: {shown}; must be one of " + ", ".join(f"'{k}'" for k in KINDS)]
+        raise ProfileError(source, problems)
+    try:
+        return SPEC_BY_KIND[kind].model_validate(data, context={"check_overlap": check_overlap})
+    except ValidationError as error:
+        raise ProfileError(source, validation_problems(error)) from None
+
+
+def parse_profile_text(text: str, name: str, path: Path | None = None) -> Profile:
+    """Parse and validate the text of a profile file."""
+    source = str(path) if path else name
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(source, [f"not valid TOML: {error}"]) from None
+    return Profile(name=name, spec=validate_spec(data, source), path=path)
+
+
+def read_profile(path: Path) -> Profile:
+    """Load a profile file from a path."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(str(path), ["file not found"]) from None
+    except UnicodeDecodeError:
+        raise ProfileError(str(path), ["not UTF-8 text"]) from None
+    except OSError as error:
+        raise ProfileError(str(path), [f"cannot be read: {error.strerror or error}"]) from None
+    return parse_profile_text(text, path.stem, path)
+
+
+def profile_path(folders: Folders, name: str) -> Path:
+    """The file a profile called ``name`` lives in; the name must be a plain file name."""
+    if not PROFILE_NAME.match(name) or name != name.strip():
+        raise ProfileError(
+            name, ["a profile name uses letters, digits, spaces and . _ - @ + (at most 100)"]
+        )
+    return folders.profiles / f"{name}.toml"
+
+
+def resolve_profile(folders: Folders, ref: str) -> Profile:
+    """Load PROFILE as the CLI means it: a name in the profiles folder, or a path to a TOML file."""
+    looks_like_path = ref.endswith(".toml") or "/" in ref or "\\" in ref
+    if looks_like_path:
+        return read_profile(Path(ref).expanduser())
+    path = profile_path(folders, ref)
+    if not path.exists():
+        known = ", ".join(p.name for p in list_profiles(folders)) or "none yet"
+        raise ProfileError(ref, [f"no such profile in {folders.profiles} (known: {known})"])
+    return read_profile(path)
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One file in the profiles folder, usable or not."""
+
+    name: str
+    path: Path
+    profile: Profile | None
+    error: ProfileError | None
+
+
+def list_profiles(folders: Folders) -> list[ProfileEntry]:
+    """Every ``*.toml`` in the profiles folder, sorted by name, each loaded or with its error."""
+    if not folders.profiles.is_dir():
+        return []
+    entries = []
+    for path in sorted(folders.profiles.glob("*.toml"), key=lambda p: p.stem.lower()):
+        try:
+            entries.append(ProfileEntry(path.stem, path, read_profile(path), None))
+        except ProfileError as error:
+            entries.append(ProfileEntry(path.stem, path, None, error))
+    return entries
+
+
+def dump_profile(spec: ProfileSpec) -> str:
+    """The TOML text for a profile, keys in the documented order, defaults left out."""
+    import tomli_w
+
+    data = spec.model_dump(exclude_defaults=True, exclude_none=True)
+    ordered: dict[str, Any] = {"kind": spec.kind}
+    ordered.update({k: v for k, v in data.items() if k != "kind"})
+    return tomli_w.dumps(ordered)

@@ -1,0 +1,111 @@
+"""The RunReport: what a run did, for the state DB, the log, the GUI and ``--json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine import errors
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_REFUSED = "refused"
+STATUS_CANCELLED = "cancelled"
+STATUS_UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    path: str
+    action: str
+    status: str  # "done" | "skipped" | "failed" | "refused"
+    message: str = ""
+    bytes: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": self.path, "action": self.action, "status": self.status,
+                "message": self.message}
+
+
+@dataclass
+class RunReport:
+    profile: str
+    kind: str
+    started: datetime
+    finished: datetime | None = None
+    status: str = STATUS_OK
+    reason: str | None = None
+    items: list[ItemResult] = field(default_factory=list)
+    planned: int = 0
+    planned_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    run_id: int | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+    @property
+    def bytes_done(self) -> int:
+        return sum(item.bytes for item in self.items if item.status == "done")
+
+    @property
+    def failures(self) -> list[ItemResult]:
+        return [item for item in self.items if item.status in ("failed", "refused")]
+
+    def settle(self) -> None:
+        """Set the status from the items, unless the run already ended otherwise."""
+        if self.status == STATUS_OK and self.failures:
+            self.status = STATUS_FAILED
+
+    @property
+    def exit_code(self) -> int:
+        return {
+            STATUS_OK: errors.EXIT_OK,
+            STATUS_FAILED: errors.EXIT_ITEMS_FAILED,
+            STATUS_REFUSED: errors.EXIT_REFUSED,
+            STATUS_CANCELLED: errors.EXIT_CANCELLED,
+            STATUS_UNAVAILABLE: errors.EXIT_UNAVAILABLE,
+        }.get(self.status, errors.EXIT_ITEMS_FAILED)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "planned": self.planned,
+            "done": self.count("done"),
+            "skipped": self.count("skipped"),
+            "failed": self.count("failed") + self.count("refused"),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "kind": self.kind,
+            "status": "failed" if self.status == STATUS_UNAVAILABLE else self.status,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "counts": self.counts(),
+            "bytes": self.bytes_done,
+            "items": [item.as_json() for item in self.items],
+            "reason": self.reason,
+            "warnings": list(self.warnings),
+            "exit_code": self.exit_code,
+        }
+
+    def summary(self) -> str:
+        c = self.counts()
+        line = (f"{self.profile}: {self.status} — {c['done']} done, {c['skipped']} skipped, "
+                f"{c['failed']} failed of {c['planned']} planned, {_human_bytes(self.bytes_done)}")
+        if self.reason:
+            line += f"\n  reason: {self.reason}"
+        return line
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+human_bytes = _human_bytes

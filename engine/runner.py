@@ -1,0 +1,162 @@
+"""One run of a profile, phase by phase: lock, log, plan, safety, execute, verify, record.
+
+Every outcome (done, failed items, refused, tool missing, cancelled) becomes a RunReport that is
+written to the run history; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine import errors
+from engine.context import RunContext, utc_now
+from engine.events import PhaseChanged, Reporter, RunFinished, RunStarted, null_reporter
+from engine.folders import Folders
+from engine.jobs import job_for
+from engine.lock import ProfileLock
+from engine.logs import attach_daily_log, prune_logs
+from engine.plan import Plan
+from engine.profiles import Profile
+from engine.report import (
+    STATUS_CANCELLED,
+    STATUS_FAILED,
+    STATUS_REFUSED,
+    STATUS_UNAVAILABLE,
+    RunReport,
+)
+from engine.state import StateDB
+
+log = logging.getLogger("rearguard")
+
+_STATUS_FOR_ERROR: dict[type[errors.RearguardError], str] = {
+    errors.SafetyRefusal: STATUS_REFUSED,
+    errors.Cancelled: STATUS_CANCELLED,
+    errors.ToolUnavailable: STATUS_UNAVAILABLE,
+}
+
+
+@dataclass
+class RunOutcome:
+    """What ``run_profile`` returns: a report for a real run, a plan for a dry run."""
+
+    exit_code: int
+    report: RunReport | None = None
+    plan: Plan | None = None
+    reason: str | None = None  # a dry run's refusal
+    notices: list[str] | None = None
+
+    def as_json(self, profile: str, kind: str) -> dict[str, Any]:
+        if self.report is not None:
+            return self.report.as_json()
+        out = (self.plan or Plan(())).as_json(profile, kind)
+        out["reason"] = self.reason
+        return out
+
+
+def profile_secrets(profile: Profile) -> list[str]:
+    """Strings from a profile that must never reach a log (none for today's kinds' own keys)."""
+    return []
+
+
+def run_profile(
+    profile: Profile,
+    folders: Folders,
+    *,
+    dry_run: bool = False,
+    reporter: Reporter = null_reporter,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    trigger: str = "manual",
+    log_dir: Path | None = None,
+) -> RunOutcome:
+    """Run (or dry-run) one profile to its end; raises only RunLocked and ProfileError."""
+    folders.create()
+    cancel = cancel or threading.Event()
+    log_folder = log_dir or folders.profile_logs(profile.name)
+    lock = None if dry_run else ProfileLock(folders.locks, profile.name)
+    if lock is not None:
+        lock.acquire()
+    try:
+        with attach_daily_log(log_folder, profile_secrets(profile)):
+            notices: list[str] = []
+            state = StateDB(folders.state_db, notices=notices)
+            try:
+                ctx = RunContext(profile=profile, folders=folders, state=state, reporter=reporter,
+                                 cancel=cancel, dry_run=dry_run, clock=clock, started=clock(),
+                                 log_dir=str(log_folder), secrets=profile_secrets(profile))
+                ctx.warnings.extend(notices)
+                if dry_run:
+                    return _dry_run(ctx)
+                prune_logs(log_folder)
+                state.mark_interrupted_runs(profile.name)
+                return _real_run(ctx, trigger)
+            finally:
+                state.close()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _dry_run(ctx: RunContext) -> RunOutcome:
+    job = job_for(ctx.profile.kind)
+    plan: Plan | None = None
+    try:
+        plan = job.plan(ctx)
+        job.check(ctx, plan)
+    except errors.SafetyRefusal as refusal:
+        return RunOutcome(errors.EXIT_REFUSED, plan=plan, reason=str(refusal))
+    except errors.ProfileError:
+        raise
+    except errors.RearguardError as error:
+        return RunOutcome(error.exit_code, plan=plan, reason=str(error))
+    return RunOutcome(errors.EXIT_OK, plan=plan)
+
+
+def _real_run(ctx: RunContext, trigger: str) -> RunOutcome:
+    job = job_for(ctx.profile.kind)
+    report = RunReport(profile=ctx.name, kind=ctx.profile.kind, started=ctx.started)
+    report.run_id = ctx.state.start_run(report, trigger)
+    log.info("run of '%s' (%s) started", ctx.name, ctx.profile.kind)
+    raised: errors.ProfileError | None = None
+    try:
+        ctx.reporter(PhaseChanged("plan"))
+        plan = job.plan(ctx)
+        job.check(ctx, plan)
+        report.planned, report.planned_bytes = len(plan.actions), plan.total_bytes
+        ctx.reporter(RunStarted(ctx.name, ctx.profile.kind, len(plan.actions), plan.total_bytes))
+        ctx.reporter(PhaseChanged("execute"))
+        results = job.execute(ctx, plan)
+        ctx.reporter(PhaseChanged("verify"))
+        report.items = job.verify(ctx, plan, results)
+        if ctx.cancel.is_set():
+            raise errors.Cancelled()
+    except errors.ProfileError as error:
+        report.status, report.reason, raised = STATUS_FAILED, str(error), error
+    except errors.RearguardError as error:
+        report.status = _STATUS_FOR_ERROR.get(type(error), STATUS_FAILED)
+        report.reason = str(error)
+    except Exception as error:  # a bug must still end as a recorded, readable failure
+        log.exception("run of '%s' stopped by an unexpected error", ctx.name)
+        report.status, report.reason = STATUS_FAILED, f"unexpected error: {error!r}"
+    report.settle()
+    report.warnings = list(ctx.warnings)
+    report.finished = ctx.clock()
+    ctx.state.finish_run(report.run_id, report)
+    _log_report(report)
+    ctx.reporter(RunFinished(report))
+    if raised is not None:
+        raise raised
+    return RunOutcome(report.exit_code, report=report)
+
+
+def _log_report(report: RunReport) -> None:
+    level = logging.INFO if report.status == "ok" else logging.WARNING
+    log.log(level, "%s", report.summary())
+    for item in report.failures[:200]:
+        log.warning("  %s %s: %s — %s", item.status, item.action, item.path, item.message)
