@@ -7,6 +7,7 @@ recognisable so the next run can remove leftovers from a killed run.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import threading
@@ -19,6 +20,7 @@ _CHUNK = 8 * 1024 * 1024
 _SMALL = 1024 * 1024
 _HAS_SENDFILE = hasattr(os, "sendfile")
 _O_BINARY = getattr(os, "O_BINARY", 0)
+_UTIME_FD = os.utime in os.supports_fd
 
 
 class ChangedWhileCopying(OSError):
@@ -34,10 +36,17 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
+_RUN_TOKEN = secrets.token_hex(3)
+_counter = itertools.count()
+
+
 def temp_path_for(target: str | Path) -> str:
-    """A fresh temporary name in the target's folder (same filesystem, so rename is atomic)."""
+    """A fresh temporary name in the target's folder (same filesystem, so rename is atomic).
+
+    Unique per process (a random token per process plus a counter), so no syscall per name.
+    """
     head, tail = os.path.split(os.fspath(target))
-    return os.path.join(head, f"{TEMP_PREFIX}{secrets.token_hex(4)}.{tail[:120]}{TEMP_SUFFIX}")
+    return os.path.join(head, f"{TEMP_PREFIX}{_RUN_TOKEN}{next(_counter):x}.{tail[:120]}{TEMP_SUFFIX}")
 
 
 def _fsync_dir(folder: str) -> None:
@@ -83,8 +92,13 @@ def _remove_quietly(path: str) -> None:
         pass
 
 
-def _copy_data(src_fd: int, dst_fd: int, size: int, cancel: threading.Event | None,
-               progress: Callable[[int], None] | None) -> int:
+def _copy_data(
+    src_fd: int,
+    dst_fd: int,
+    size: int,
+    cancel: threading.Event | None,
+    progress: Callable[[int], None] | None,
+) -> int:
     """Copy ``src_fd`` to ``dst_fd`` until EOF; returns bytes copied."""
     done = 0
     if _HAS_SENDFILE:
@@ -100,6 +114,8 @@ def _copy_data(src_fd: int, dst_fd: int, size: int, cancel: threading.Event | No
             if sent == 0:
                 return done
             done += sent
+            if done == size and size < _CHUNK:
+                return done  # small file complete: skip the extra call that would return 0
             if progress is not None and size >= _SMALL:
                 progress(done)
     os.lseek(src_fd, done, os.SEEK_SET)
@@ -145,15 +161,21 @@ def copy_file_atomic(
         try:
             try:
                 copied = _copy_data(src_fd, dst_fd, before.st_size, cancel, progress)
+                after = os.fstat(src_fd)
+                if (
+                    copied != before.st_size
+                    or after.st_size != before.st_size
+                    or after.st_mtime_ns != before.st_mtime_ns
+                ):
+                    raise ChangedWhileCopying(f"changed while being copied: {source}")
+                if _UTIME_FD:
+                    os.utime(dst_fd, ns=(before.st_atime_ns, before.st_mtime_ns))
                 if fsync:
                     os.fsync(dst_fd)
             finally:
                 os.close(dst_fd)
-            after = os.stat(source)
-            if (copied != before.st_size or after.st_size != before.st_size
-                    or after.st_mtime_ns != before.st_mtime_ns):
-                raise ChangedWhileCopying(f"changed while being copied: {source}")
-            os.utime(temp, ns=(before.st_atime_ns, before.st_mtime_ns))
+            if not _UTIME_FD:
+                os.utime(temp, ns=(before.st_atime_ns, before.st_mtime_ns))
             if before_install is not None:
                 before_install()
             os.replace(temp, target)

@@ -26,6 +26,7 @@ from engine.folders import Folders, app_folders
 from engine.profiles import MirrorProfile, MirrorSettings, Profile, list_profiles, resolve_profile
 from engine.progress_line import ProgressLine
 from engine.runner import RunOutcome, run_profile
+from engine.secrets_redact import redact
 
 TIME_SCALE_ENV = "REARGUARD_TEST_TIME_SCALE"  # test-only: divides repeat sleeps
 
@@ -36,16 +37,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rearguard", description="Dependable backups: Revit Server models, "
-                     "rclone remotes and folder mirrors, from saved profiles.")
+    parser = _Parser(
+        prog="rearguard",
+        description="Dependable backups: Revit Server models, "
+        "rclone remotes and folder mirrors, from saved profiles.",
+    )
     parser.add_argument("--version", action="version", version=f"rearguard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run a profile (by name or path to a .toml file)")
     run.add_argument("profile", metavar="PROFILE")
     _add_run_flags(run)
-    run.add_argument("--repeat", action="store_true",
-                     help="keep running on an interval (--every, or the profile's schedule)")
+    run.add_argument(
+        "--repeat",
+        action="store_true",
+        help="keep running on an interval (--every, or the profile's schedule)",
+    )
 
     lst = sub.add_parser("list", help="list the profiles")
     lst.add_argument("--json", action="store_true", help="print one JSON object")
@@ -70,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="show what would be done, change nothing")
     parser.add_argument("--json", action="store_true", help="print the report (or plan) as JSON")
-    parser.add_argument("--every", metavar="DURATION",
-                        help="repeat every DURATION ('30m', '4h' or hours '0.5'; at least 15m)")
+    parser.add_argument(
+        "--every", metavar="DURATION", help="repeat every DURATION ('30m', '4h' or hours '0.5'; at least 15m)"
+    )
     parser.add_argument("--max", type=int, metavar="N", help="stop after N runs (with --every)")
 
 
@@ -91,8 +99,9 @@ def quick_mirror_profile(source: str, replica: str) -> Profile:
     digest = hashlib.sha1(f"{src}\0{dst}".encode()).hexdigest()[:8]
     name = f"mirror-{Path(dst).name or 'replica'}-{digest}"
     spec = MirrorProfile.model_validate(
-        {"kind": "mirror", "description": f"{src} -> {dst}",
-         "mirror": {"source": src, "replica": dst}}, context={"check_overlap": False})
+        {"kind": "mirror", "description": f"{src} -> {dst}", "mirror": {"source": src, "replica": dst}},
+        context={"check_overlap": False},
+    )
     assert isinstance(spec.mirror, MirrorSettings)
     return Profile(name=name, spec=spec)
 
@@ -115,8 +124,7 @@ class _CancelOnSignal:
         if self.event.is_set():
             raise KeyboardInterrupt
         self.event.set()
-        print("\nstopping after the current file… (Ctrl+C again to stop at once)",
-              file=sys.stderr)
+        print("\nstopping after the current file… (Ctrl+C again to stop at once)", file=sys.stderr)
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
@@ -145,8 +153,7 @@ def _print_outcome(outcome: RunOutcome, profile: Profile, as_json: bool) -> None
     plan = outcome.plan
     if plan is not None:
         for action in plan.actions[:200]:
-            print(f"  {action.kind.value:8} {action.path}{'/' if action.is_dir else ''}"
-                  f"  {action.bytes} B")
+            print(f"  {action.kind.value:8} {action.path}{'/' if action.is_dir else ''}  {action.bytes} B")
         if len(plan.actions) > 200:
             print(f"  … and {len(plan.actions) - 200} more")
         print(f"{profile.name}: dry run — {len(plan.actions)} action(s), {plan.total_bytes} bytes")
@@ -154,11 +161,23 @@ def _print_outcome(outcome: RunOutcome, profile: Profile, as_json: bool) -> None
         print(f"refused: {outcome.reason}")
 
 
-def _one_run(profile: Profile, folders: Folders, args: argparse.Namespace,
-             cancel: threading.Event, log_dir: Path | None) -> int:
+def _one_run(
+    profile: Profile,
+    folders: Folders,
+    args: argparse.Namespace,
+    cancel: threading.Event,
+    log_dir: Path | None,
+) -> int:
     progress = ProgressLine(enabled=not args.json and sys.stderr.isatty())
-    outcome = run_profile(profile, folders, dry_run=args.dry_run, reporter=progress,
-                          cancel=cancel, log_dir=log_dir, trigger="cli")
+    outcome = run_profile(
+        profile,
+        folders,
+        dry_run=args.dry_run,
+        reporter=progress,
+        cancel=cancel,
+        log_dir=log_dir,
+        trigger="cli",
+    )
     progress.clear()
     _print_outcome(outcome, profile, args.json)
     if outcome.reason and outcome.report is None and not args.json:
@@ -166,8 +185,13 @@ def _one_run(profile: Profile, folders: Folders, args: argparse.Namespace,
     return outcome.exit_code
 
 
-def _run(profile: Profile, folders: Folders, args: argparse.Namespace,
-         log_dir: Path | None = None, repeat: bool = False) -> int:
+def _run(
+    profile: Profile,
+    folders: Folders,
+    args: argparse.Namespace,
+    log_dir: Path | None = None,
+    repeat: bool = False,
+) -> int:
     if args.max is not None and args.max < 1:
         raise errors.UsageError("--max: must be 1 or more")
     every = _interval(args.every) if args.every else None
@@ -175,7 +199,8 @@ def _run(profile: Profile, folders: Folders, args: argparse.Namespace,
         schedule = profile.spec.schedule
         if schedule is None:
             raise errors.UsageError(
-                f"--repeat: profile '{profile.name}' has no [schedule]; give --every DURATION")
+                f"--repeat: profile '{profile.name}' has no [schedule]; give --every DURATION"
+            )
         every = schedule.interval
     if (args.max is not None or repeat) and every is None:
         raise errors.UsageError("--max needs --every DURATION (or --repeat with a schedule)")
@@ -187,8 +212,14 @@ def _run(profile: Profile, folders: Folders, args: argparse.Namespace,
         return _repeat(profile, folders, args, cancel, log_dir, every)
 
 
-def _repeat(profile: Profile, folders: Folders, args: argparse.Namespace,
-            cancel: threading.Event, log_dir: Path | None, every: timedelta) -> int:
+def _repeat(
+    profile: Profile,
+    folders: Folders,
+    args: argparse.Namespace,
+    cancel: threading.Event,
+    log_dir: Path | None,
+    every: timedelta,
+) -> int:
     scale = float(os.environ.get(TIME_SCALE_ENV, "1") or 1)
     worst = errors.EXIT_OK
     count = 0
@@ -205,8 +236,10 @@ def _repeat(profile: Profile, folders: Folders, args: argparse.Namespace,
             return worst
         wait = max(0.0, every.total_seconds() / scale - (time.monotonic() - started))
         if not args.json:
-            print(f"next run in {format_duration(timedelta(seconds=wait * scale))} "
-                  f"(run {count + 1}{f' of {args.max}' if args.max else ''}); Ctrl+C stops")
+            print(
+                f"next run in {format_duration(timedelta(seconds=wait * scale))} "
+                f"(run {count + 1}{f' of {args.max}' if args.max else ''}); Ctrl+C stops"
+            )
         if cancel.wait(wait):
             return errors.EXIT_CANCELLED
 
@@ -216,18 +249,21 @@ def _list(folders: Folders, as_json: bool) -> int:
 
     entries = list_profiles(folders)
     db = StateDB(folders.state_db) if folders.state_db.exists() else None
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in entries:
         last = db.last_run(entry.name) if db else None
         spec = entry.profile.spec if entry.profile else None
-        rows.append({
-            "name": entry.name, "path": str(entry.path),
-            "kind": spec.kind if spec else None,
-            "schedule": spec.schedule.every if spec and spec.schedule else None,
-            "description": spec.description if spec else "",
-            "last_run": {"started": last.started, "status": last.status} if last else None,
-            "error": str(entry.error) if entry.error else None,
-        })
+        rows.append(
+            {
+                "name": entry.name,
+                "path": str(entry.path),
+                "kind": spec.kind if spec else None,
+                "schedule": spec.schedule.every if spec and spec.schedule else None,
+                "description": spec.description if spec else "",
+                "last_run": {"started": last.started, "status": last.status} if last else None,
+                "error": str(entry.error) if entry.error else None,
+            }
+        )
     if db:
         db.close()
     if as_json:
@@ -251,23 +287,39 @@ def _show(folders: Folders, ref: str, as_json: bool) -> int:
     from engine.state import StateDB
 
     profile = resolve_profile(folders, ref)
-    runs = []
+    runs: list[dict[str, Any]] = []
     if folders.state_db.exists():
         db = StateDB(folders.state_db)
-        runs = [{"started": r.started, "finished": r.finished, "status": r.status,
-                 "done": r.done, "failed": r.failed, "bytes": r.bytes, "reason": r.reason}
-                for r in db.runs(profile.name, limit=10)]
+        runs = [
+            {
+                "started": r.started,
+                "finished": r.finished,
+                "status": r.status,
+                "done": r.done,
+                "failed": r.failed,
+                "bytes": r.bytes,
+                "reason": r.reason,
+            }
+            for r in db.runs(profile.name, limit=10)
+        ]
         db.close()
     if as_json:
-        _print_json({"name": profile.name, "path": str(profile.path) if profile.path else None,
-                     "profile": profile.spec.model_dump(), "runs": runs})
+        data = {
+            "name": profile.name,
+            "path": str(profile.path) if profile.path else None,
+            "profile": profile.spec.model_dump(),
+            "runs": runs,
+        }
+        print(redact(json.dumps(data, ensure_ascii=False)))
         return errors.EXIT_OK
     print(f"# {profile.name} ({profile.path})")
-    print(dump_profile(profile.spec))
+    print(redact(dump_profile(profile.spec)))
     print("# recent runs" if runs else "# no runs yet")
     for run in runs:
-        print(f"#   {run['started'][:19]}  {run['status']:11} {run['done']} done, "
-              f"{run['failed']} failed" + (f" — {run['reason']}" if run["reason"] else ""))
+        print(
+            f"#   {run['started'][:19]}  {run['status']:11} {run['done']} done, "
+            f"{run['failed']} failed" + (f" — {run['reason']}" if run["reason"] else "")
+        )
     return errors.EXIT_OK
 
 
@@ -286,8 +338,7 @@ def dispatch(argv: Sequence[str]) -> int:
         build_parser().print_help()
         return errors.EXIT_OK
     if args.command == "gui":
-        raise errors.UsageError("the window is started by the 'rearguard' program, not by "
-                                "'python -m engine'")
+        raise errors.UsageError("the window is started by the 'rearguard' program, not by 'python -m engine'")
     if args.command == "list":
         return _list(folders, args.json)
     if args.command == "show":

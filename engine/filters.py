@@ -12,8 +12,9 @@ from engine.errors import ProfileError
 class PathFilter:
     """Decides per relative path (``/`` separators) whether it is left out of a run."""
 
-    def __init__(self, patterns: Sequence[str] = (), include_hidden: bool = True,
-                 where: str = "exclude") -> None:
+    def __init__(
+        self, patterns: Sequence[str] = (), include_hidden: bool = True, where: str = "exclude"
+    ) -> None:
         self.include_hidden = include_hidden
         self.patterns = list(patterns)
         try:

@@ -75,8 +75,12 @@ class ProfileLock:
             holder = describe_holder(handle.read())
             handle.close()
             raise RunLocked(f"profile '{self.profile}' is already running: held by {holder}")
-        info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "started": datetime.now(UTC).isoformat(), "command": self.command}
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.now(UTC).isoformat(),
+            "command": self.command,
+        }
         handle.seek(0)
         handle.truncate()
         # Keep byte 0 lockable on Windows: the lock covers the first byte, the text follows it.
@@ -99,6 +103,7 @@ class ProfileLock:
         self.acquire()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.release()

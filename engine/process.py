@@ -105,8 +105,14 @@ class ProcessResult:
         return self.returncode == 0 and not self.timed_out and not self.cancelled
 
 
-def _pump(stream: object, name: str, encoding: str, sink: list[str],
-          on_line: LineHandler | None, secrets: Sequence[str]) -> None:
+def _pump(
+    stream: object,
+    name: str,
+    encoding: str,
+    sink: list[str],
+    on_line: LineHandler | None,
+    secrets: Sequence[str],
+) -> None:
     for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
         line = decode_console(raw, encoding).rstrip("\r\n")
         sink.append(line)
@@ -140,16 +146,23 @@ def run_process(
     encoding = encoding or console_encoding()
     started = time.monotonic()
     proc = subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=dict(env) if env is not None else None, cwd=cwd, **popen_options(),  # type: ignore[call-overload]
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+        **popen_options(),  # type: ignore[call-overload]
     )
     out: list[str] = []
     err: list[str] = []
     pumps = [
-        threading.Thread(target=_pump, args=(proc.stdout, "stdout", encoding, out, on_line, secrets),
-                         daemon=True),
-        threading.Thread(target=_pump, args=(proc.stderr, "stderr", encoding, err, on_line, secrets),
-                         daemon=True),
+        threading.Thread(
+            target=_pump, args=(proc.stdout, "stdout", encoding, out, on_line, secrets), daemon=True
+        ),
+        threading.Thread(
+            target=_pump, args=(proc.stderr, "stderr", encoding, err, on_line, secrets), daemon=True
+        ),
     ]
     for pump in pumps:
         pump.start()
@@ -162,7 +175,10 @@ def run_process(
         if cancelled or timed_out:
             kill_tree(proc)
             break
-        time.sleep(0.05)
+        try:
+            proc.wait(timeout=0.05)  # returns as soon as the tool exits (a sleep would add up to 50 ms)
+        except subprocess.TimeoutExpired:
+            pass
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -176,9 +192,15 @@ def run_process(
             pass
     for pump in pumps:
         pump.join(timeout=5)
-    result = ProcessResult(argv=argv, returncode=proc.returncode, stdout="\n".join(out),
-                           stderr="\n".join(err), timed_out=timed_out, cancelled=cancelled,
-                           seconds=time.monotonic() - started)
+    result = ProcessResult(
+        argv=argv,
+        returncode=proc.returncode,
+        stdout="\n".join(out),
+        stderr="\n".join(err),
+        timed_out=timed_out,
+        cancelled=cancelled,
+        seconds=time.monotonic() - started,
+    )
     if log_output:
         for line in out + err:
             if line.strip():

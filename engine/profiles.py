@@ -191,11 +191,12 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 
 def _message(error: Any) -> str:
-    kind, msg = error["type"], error["msg"]
+    kind, msg, loc = error["type"], error["msg"], error["loc"]
+    is_section = len(loc) == 1 and loc[0] in ("schedule", *KINDS)
     if kind == "extra_forbidden":
-        return "unknown key"
+        return "section does not belong to this kind of profile" if is_section else "unknown key"
     if kind == "missing":
-        return "required key is missing"
+        return "section is missing" if is_section else "required key is missing"
     if kind in ("value_error", "assertion_error"):
         return str(msg).removeprefix("Value error, ")
     return str(msg)
@@ -245,9 +246,7 @@ def read_profile(path: Path) -> Profile:
 def profile_path(folders: Folders, name: str) -> Path:
     """The file a profile called ``name`` lives in; the name must be a plain file name."""
     if not PROFILE_NAME.match(name) or name != name.strip():
-        raise ProfileError(
-            name, ["a profile name uses letters, digits, spaces and . _ - @ + (at most 100)"]
-        )
+        raise ProfileError(name, ["a profile name uses letters, digits, spaces and . _ - @ + (at most 100)"])
     return folders.profiles / f"{name}.toml"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 from engine.events import Event, ItemFinished, ItemProgress, RunStarted
 from engine.report import human_bytes
@@ -12,7 +13,7 @@ from engine.report import human_bytes
 class ProgressLine:
     """A Reporter that draws ``42 % 1.2 GB / 2.8 GB  38 MB/s  ETA 0:41  412/960 files``."""
 
-    def __init__(self, enabled: bool = True, stream: object = None) -> None:
+    def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.total_items = self.total_bytes = self.items = self.bytes = 0
@@ -42,18 +43,23 @@ class ProgressLine:
         done = self.bytes + sum(self._partial.values())
         elapsed = max(now - self._start, 1e-6)
         speed = done / elapsed
-        pct = 100.0 * done / self.total_bytes if self.total_bytes else 100.0 * self.items / max(
-            self.total_items, 1)
+        pct = (
+            100.0 * done / self.total_bytes
+            if self.total_bytes
+            else 100.0 * self.items / max(self.total_items, 1)
+        )
         eta = (self.total_bytes - done) / speed if speed > 0 and self.total_bytes else 0
-        text = (f"\r{pct:5.1f} %  {human_bytes(done)} / {human_bytes(self.total_bytes)}  "
-                f"{human_bytes(speed)}/s  ETA {int(eta) // 60}:{int(eta) % 60:02d}  "
-                f"{self.items}/{self.total_items} items ")
-        self.stream.write(text)  # type: ignore[attr-defined]
-        self.stream.flush()  # type: ignore[attr-defined]
+        text = (
+            f"\r{pct:5.1f} %  {human_bytes(done)} / {human_bytes(self.total_bytes)}  "
+            f"{human_bytes(speed)}/s  ETA {int(eta) // 60}:{int(eta) % 60:02d}  "
+            f"{self.items}/{self.total_items} items "
+        )
+        self.stream.write(text)
+        self.stream.flush()
         self._drawn = True
 
     def clear(self) -> None:
         if self._drawn:
-            self.stream.write("\r" + " " * 79 + "\r")  # type: ignore[attr-defined]
-            self.stream.flush()  # type: ignore[attr-defined]
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
             self._drawn = False

@@ -24,8 +24,7 @@ class ItemResult:
     bytes: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "action": self.action, "status": self.status,
-                "message": self.message}
+        return {"path": self.path, "action": self.action, "status": self.status, "message": self.message}
 
 
 @dataclass
@@ -93,8 +92,10 @@ class RunReport:
 
     def summary(self) -> str:
         c = self.counts()
-        line = (f"{self.profile}: {self.status} — {c['done']} done, {c['skipped']} skipped, "
-                f"{c['failed']} failed of {c['planned']} planned, {_human_bytes(self.bytes_done)}")
+        line = (
+            f"{self.profile}: {self.status} — {c['done']} done, {c['skipped']} skipped, "
+            f"{c['failed']} failed of {c['planned']} planned, {_human_bytes(self.bytes_done)}"
+        )
         if self.reason:
             line += f"\n  reason: {self.reason}"
         return line

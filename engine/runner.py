@@ -87,9 +87,18 @@ def run_profile(
             notices: list[str] = []
             state = StateDB(folders.state_db, notices=notices)
             try:
-                ctx = RunContext(profile=profile, folders=folders, state=state, reporter=reporter,
-                                 cancel=cancel, dry_run=dry_run, clock=clock, started=clock(),
-                                 log_dir=str(log_folder), secrets=profile_secrets(profile))
+                ctx = RunContext(
+                    profile=profile,
+                    folders=folders,
+                    state=state,
+                    reporter=reporter,
+                    cancel=cancel,
+                    dry_run=dry_run,
+                    clock=clock,
+                    started=clock(),
+                    log_dir=str(log_folder),
+                    secrets=profile_secrets(profile),
+                )
                 ctx.warnings.extend(notices)
                 if dry_run:
                     return _dry_run(ctx)

@@ -13,7 +13,7 @@ _FLAG_ALONE = re.compile(rf"^--?[\w-]*{_SECRET_WORDS}[\w-]*$", re.IGNORECASE)
 _ENV_ASSIGN = re.compile(rf"\b([A-Z0-9_]*{_SECRET_WORDS.upper()}[A-Z0-9_]*)=(\S+)", re.IGNORECASE)
 _URL_CRED = re.compile(r"(\b[a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@", re.IGNORECASE)
 _JSON_FIELD = re.compile(rf'("[\w-]*{_SECRET_WORDS}[\w-]*"\s*:\s*)"[^"]*"', re.IGNORECASE)
-_TOML_FIELD = re.compile(rf"^(\s*[\w-]*{_SECRET_WORDS}[\w-]*\s*=\s*).+$", re.IGNORECASE | re.MULTILINE)
+_TOML_FIELD = re.compile(rf"^(\s*[\w-]*{_SECRET_WORDS}[\w-]*\s+=\s*).+$", re.IGNORECASE | re.MULTILINE)
 
 
 def redact(text: str, known: Iterable[str] = ()) -> str:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from engine.report import RunReport
 
@@ -87,6 +88,25 @@ class RunRow:
     trigger: str
 
 
+def _run_row(row: tuple[Any, ...]) -> RunRow:
+    return RunRow(
+        id=row[0],
+        profile=row[1],
+        kind=row[2],
+        started=row[3],
+        finished=row[4],
+        status=row[5],
+        reason=row[6],
+        planned=row[7],
+        done=row[8],
+        skipped=row[9],
+        failed=row[10],
+        bytes=row[11],
+        failures=json.loads(row[12] or "[]"),
+        trigger=row[13],
+    )
+
+
 class StateDB:
     """A connection to the state database. One per thread; use ``with db.transaction():``."""
 
@@ -98,8 +118,10 @@ class StateDB:
             self.conn = self._open()
         except (sqlite3.DatabaseError, StateCorrupt) as error:
             moved = self._move_aside()
-            message = (f"the state database {path} was unreadable ({error}); it was moved to "
-                       f"{moved} and a fresh one was started (run history and rclone index reset)")
+            message = (
+                f"the state database {path} was unreadable ({error}); it was moved to "
+                f"{moved} and a fresh one was started (run history and rclone index reset)"
+            )
             log.warning(message)
             self.notices.append(message)
             self.conn = self._open()
@@ -128,9 +150,10 @@ class StateDB:
         if version > SCHEMA_VERSION:
             raise StateCorrupt(f"schema version {version} is newer than this Rearguard knows")
         if version == SCHEMA_VERSION:
-            if version and conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'runs'"
-            ).fetchone()[0] != 1:
+            if (
+                version
+                and conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'runs'").fetchone()[0] != 1
+            ):
                 raise StateCorrupt("tables are missing")
             return
         conn.execute("BEGIN IMMEDIATE")
@@ -187,9 +210,18 @@ class StateDB:
             conn.execute(
                 "UPDATE runs SET finished = ?, status = ?, reason = ?, planned = ?, done = ?,"
                 " skipped = ?, failed = ?, bytes = ?, failures = ? WHERE id = ?",
-                ((report.finished or datetime.now(UTC)).isoformat(), report.status, report.reason,
-                 counts["planned"], counts["done"], counts["skipped"], counts["failed"],
-                 report.bytes_done, json.dumps(failures), run_id),
+                (
+                    (report.finished or datetime.now(UTC)).isoformat(),
+                    report.status,
+                    report.reason,
+                    counts["planned"],
+                    counts["done"],
+                    counts["skipped"],
+                    counts["failed"],
+                    report.bytes_done,
+                    json.dumps(failures),
+                    run_id,
+                ),
             )
 
     def runs(self, profile: str | None = None, limit: int = 100) -> list[RunRow]:
@@ -199,19 +231,21 @@ class StateDB:
             query += " WHERE profile = ?"
             args = (profile,)
         rows = self.conn.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        return [RunRow(*row[:12], json.loads(row[12] or "[]"), row[13]) for row in rows]
+        return [_run_row(row) for row in rows]
 
     def last_run(self, profile: str, *, good: bool = False) -> RunRow | None:
         query = "SELECT * FROM runs WHERE profile = ? AND status != 'running'"
         if good:
             query += " AND status = 'ok'"
         row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", (profile,)).fetchone()
-        return RunRow(*row[:12], json.loads(row[12] or "[]"), row[13]) if row else None
+        return _run_row(row) if row else None
 
     def mark_interrupted_runs(self, profile: str) -> int:
         """Runs left 'running' by a killed process become 'interrupted' (called under the lock)."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE runs SET status = 'interrupted', finished = ?"
-                " WHERE profile = ? AND status = 'running'", (_now(), profile))
+                " WHERE profile = ? AND status = 'running'",
+                (_now(), profile),
+            )
             return cursor.rowcount

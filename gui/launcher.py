@@ -23,9 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from gui.app import main as gui_main
     except ImportError as error:  # the window is not built yet, or Qt cannot load here
-        print(f"rearguard: the window cannot start here ({error}); "
-              "use a command such as 'rearguard run PROFILE' (see 'rearguard --help')",
-              file=sys.stderr)
+        print(
+            f"rearguard: the window cannot start here ({error}); "
+            "use a command such as 'rearguard run PROFILE' (see 'rearguard --help')",
+            file=sys.stderr,
+        )
         return 5
     return gui_main(args[1:] if args and args[0] == "gui" else args)
 

@@ -36,5 +36,5 @@ class JobKind(Protocol):
 
 def job_for(kind: str) -> JobKind:
     """The job kind module for ``kind`` (imported on first use, so a CLI run loads only its own)."""
-    module: JobKind = importlib.import_module(KIND_MODULES[kind])  # type: ignore[assignment]
+    module: JobKind = importlib.import_module(KIND_MODULES[kind])
     return module

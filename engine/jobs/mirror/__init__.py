@@ -16,7 +16,7 @@ from engine.filters import PathFilter
 from engine.jobs.mirror.apply import Mirror, flush_to_disk, remove_leftovers
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions
-from engine.jobs.mirror.walk import compare_trees, mtime_equal
+from engine.jobs.mirror.walk import compare_trees, mtime_equal, probe_mtime_step
 from engine.plan import Action, ActionKind, Plan
 from engine.profiles import MirrorSettings, expand
 from engine.report import ItemResult
@@ -41,14 +41,20 @@ def plan(ctx: RunContext) -> Plan:
     check_folders(source, replica, ctx.log_dir)
     ctx.reporter(PhaseChanged("scan", f"comparing {source} with {replica}"))
     filt = PathFilter(settings.exclude, settings.include_hidden, where="[mirror].exclude")
-    walk = compare_trees(source, replica, filt, delete=settings.delete)
+    step = probe_mtime_step(replica) if os.path.isdir(replica) else 1
+    walk = compare_trees(source, replica, filt, delete=settings.delete, mtime_step=step)
     if walk.unreadable == ["."]:
         raise SafetyRefusal(f"source {source} cannot be read")
     return Plan(
         actions=tuple(walk.copies + walk.deletes),
         notes=tuple(walk.notes),
-        extra={"source_entries": walk.source_entries, "replica_files": walk.replica_files,
-               "delete_files": walk.delete_files, "leftovers": list(walk.leftovers)},
+        extra={
+            "source_entries": walk.source_entries,
+            "replica_files": walk.replica_files,
+            "delete_files": walk.delete_files,
+            "leftovers": list(walk.leftovers),
+            "mtime_step_ns": step,
+        },
     )
 
 
@@ -66,8 +72,15 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
     folders = [a for a in plan.actions if a.is_dir and a.kind is not ActionKind.DELETE]
     files = [a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE]
     deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
-    results = [ItemResult(n.path, n.kind.value, str(dict(n.detail).get("status", "skipped")),
-                          str(dict(n.detail).get("reason", ""))) for n in plan.notes]
+    results = [
+        ItemResult(
+            n.path,
+            n.kind.value,
+            str(dict(n.detail).get("status", "skipped")),
+            str(dict(n.detail).get("reason", "")),
+        )
+        for n in plan.notes
+    ]
     folder_results, failed_dirs = mirror.make_folders(folders)
     results += folder_results
     results += mirror.copy_files(files, failed_dirs)
@@ -76,8 +89,9 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
     failures = sum(1 for r in results if r.status == "failed")
     if deletes and failures:
         ctx.warn(f"{len(deletes)} deletion(s) skipped because {failures} item(s) failed")
-        results += [ItemResult(a.path, "delete", "skipped", "skipped because another item failed")
-                    for a in deletes]
+        results += [
+            ItemResult(a.path, "delete", "skipped", "skipped because another item failed") for a in deletes
+        ]
     else:
         ctx.reporter(PhaseChanged("delete"))
         results += mirror.delete(deletes)
@@ -91,26 +105,30 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
 def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemResult]:
     """Check every file that claims to be copied: present on the replica with size and mtime."""
     _, replica = _folders(_settings(ctx))
-    by_path: dict[str, Action] = {a.path: a for a in plan.actions
-                                  if not a.is_dir and a.kind is not ActionKind.DELETE}
+    step = int(plan.extra.get("mtime_step_ns", 1))
+    if step == 1 and os.path.isdir(replica):
+        step = probe_mtime_step(replica)  # the replica may have been created by this run
+    by_path: dict[str, Action] = {
+        a.path: a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE
+    }
     checked: list[ItemResult] = []
     for result in results:
         action = by_path.get(result.path)
         if result.status == "done" and action is not None and action.mtime_ns is not None:
-            problem = _verify_file(os.path.join(replica, *action.path.split("/")), action)
+            problem = _verify_file(os.path.join(replica, *action.path.split("/")), action, step)
             if problem:
                 result = ItemResult(result.path, result.action, "failed", problem, 0)
         checked.append(result)
     return checked
 
 
-def _verify_file(path: str, action: Action) -> str | None:
+def _verify_file(path: str, action: Action, step: int) -> str | None:
     try:
         st = os.stat(path, follow_symlinks=False)
     except OSError:
         return "verification failed: not found on the replica after copying"
     if st.st_size != action.bytes:
         return f"verification failed: {st.st_size} bytes on the replica, expected {action.bytes}"
-    if not mtime_equal(action.mtime_ns or 0, st.st_mtime_ns):
+    if not mtime_equal(action.mtime_ns or 0, st.st_mtime_ns, step):
         return "verification failed: modification time differs on the replica"
     return None

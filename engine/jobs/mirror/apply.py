@@ -86,8 +86,11 @@ class Mirror:
             parent = action.path.rpartition("/")[0]
             if parent in failed:
                 failed.add(action.path)
-                results.append(ItemResult(action.path, action.kind.value, "failed",
-                                          "its parent folder could not be created"))
+                results.append(
+                    ItemResult(
+                        action.path, action.kind.value, "failed", "its parent folder could not be created"
+                    )
+                )
                 continue
             try:
                 if action.kind is ActionKind.REPLACE:
@@ -109,7 +112,8 @@ class Mirror:
         rel, kind = action.path, action.kind.value
         target = _real(self.replica, rel)
         before: Callable[[], None] | None = (
-            (lambda: self._set_aside(rel)) if action.kind is ActionKind.REPLACE else None)
+            (lambda: self._set_aside(rel)) if action.kind is ActionKind.REPLACE else None
+        )
         link = dict(action.detail).get("link")
         try:
             if link is not None:
@@ -126,9 +130,15 @@ class Mirror:
                 def progress(done: int) -> None:
                     self.report(ItemProgress(rel, done, total))
 
-            copy_file_atomic(_real(self.source, rel), target, expect_size=action.bytes,
-                             expect_mtime_ns=action.mtime_ns or 0, cancel=self.ctx.cancel,
-                             progress=progress, before_install=before)
+            copy_file_atomic(
+                _real(self.source, rel),
+                target,
+                expect_size=action.bytes,
+                expect_mtime_ns=action.mtime_ns or 0,
+                cancel=self.ctx.cancel,
+                progress=progress,
+                before_install=before,
+            )
             return ItemResult(rel, kind, "done", "", action.bytes)
         except CopyCancelled:
             return ItemResult(rel, kind, "skipped", "cancelled")
@@ -146,8 +156,7 @@ class Mirror:
                 break
             result = self._copy_one(action)
             out.append(result)
-            self.report(ItemFinished(result.path, result.action, result.status, result.bytes,
-                                     result.message))
+            self.report(ItemFinished(result.path, result.action, result.status, result.bytes, result.message))
         return out
 
     def copy_files(self, actions: Sequence[Action], failed_dirs: set[str]) -> list[ItemResult]:
@@ -155,11 +164,12 @@ class Mirror:
         todo: list[Action] = []
         for action in actions:
             if failed_dirs and action.path.rpartition("/")[0] in failed_dirs:
-                results.append(ItemResult(action.path, action.kind.value, "failed",
-                                          "its folder could not be created"))
+                results.append(
+                    ItemResult(action.path, action.kind.value, "failed", "its folder could not be created")
+                )
             else:
                 todo.append(action)
-        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        chunks = _chunks_by_folder(todo, CHUNK)
         if len(chunks) <= 1:
             for chunk in chunks:
                 results.extend(self._copy_chunk(chunk))
@@ -178,16 +188,37 @@ class Mirror:
                 break
             try:
                 self._set_aside(action.path)
-                result = ItemResult(action.path, "delete", "done",
-                                    "moved to versions" if self.versions else "")
+                result = ItemResult(
+                    action.path, "delete", "done", "moved to versions" if self.versions else ""
+                )
             except FileNotFoundError:
                 result = ItemResult(action.path, "delete", "done", "already gone")
             except OSError as error:
                 result = ItemResult(action.path, "delete", "failed", _reason(error))
             results.append(result)
-            self.report(ItemFinished(action.path, "delete", result.status, result.bytes,
-                                     result.message))
+            self.report(ItemFinished(action.path, "delete", result.status, result.bytes, result.message))
         return results
+
+
+def _chunks_by_folder(actions: Sequence[Action], size: int) -> list[list[Action]]:
+    """Split into chunks of about ``size`` that keep a folder's files together.
+
+    Workers then create files in different folders at once, which the filesystem handles in
+    parallel (one folder's entries are updated under one lock).
+    """
+    chunks: list[list[Action]] = []
+    current: list[Action] = []
+    folder = None
+    for action in actions:
+        parent = action.path.rpartition("/")[0]
+        if current and parent != folder and len(current) >= size:
+            chunks.append(current)
+            current = []
+        folder = parent
+        current.append(action)
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def remove_leftovers(paths: Sequence[str]) -> int:

@@ -28,8 +28,7 @@ def check_folders(source: str, replica: str, log_dir: str | None) -> None:
         raise SafetyRefusal(f"replica {replica} exists and is not a folder")
     parent = os.path.dirname(os.path.abspath(replica))
     if not os.path.isdir(parent):
-        raise SafetyRefusal(
-            f"the replica's parent folder {parent} does not exist (disk not connected?)")
+        raise SafetyRefusal(f"the replica's parent folder {parent} does not exist (disk not connected?)")
 
 
 def check_plan(plan: Plan, max_delete_percent: float) -> None:
@@ -39,11 +38,13 @@ def check_plan(plan: Plan, max_delete_percent: float) -> None:
     if plan.extra.get("source_entries", 0) == 0 and replica_files > 0:
         raise SafetyRefusal(
             f"source is empty but the replica has {replica_files} files; refusing to empty the "
-            "replica (is the source disk or share mounted?)")
+            "replica (is the source disk or share mounted?)"
+        )
     if replica_files and delete_files:
         share = 100.0 * delete_files / replica_files
         if share > max_delete_percent:
             raise SafetyRefusal(
                 f"the run would delete {delete_files} of {replica_files} files in the replica "
                 f"({share:.0f} %, more than max_delete_percent = {max_delete_percent:g}); "
-                "if that is intended, raise max_delete_percent in the profile")
+                "if that is intended, raise max_delete_percent in the profile"
+            )

@@ -15,8 +15,17 @@ T0 = 1_700_000_000
 
 
 def test_first_run_copies_files_hidden_files_and_empty_folders(tmp_path: Path, mirror: MirrorRun) -> None:
-    make_tree(tmp_path / "src", {"a.txt": "alpha", "sub/b.txt": "beta", ".hidden/c": "gamma",
-                                 "empty/": "", "Zürich Süd/ü.txt": "umlaut"}, mtime=T0)
+    make_tree(
+        tmp_path / "src",
+        {
+            "a.txt": "alpha",
+            "sub/b.txt": "beta",
+            ".hidden/c": "gamma",
+            "empty/": "",
+            "Zürich Süd/ü.txt": "umlaut",
+        },
+        mtime=T0,
+    )
     outcome = mirror()
     assert outcome.exit_code == 0
     assert snapshot(tmp_path / "dst") == snapshot(tmp_path / "src")
@@ -68,7 +77,8 @@ def test_delete_false_keeps_extras(tmp_path: Path, mirror: MirrorRun) -> None:
 
 
 def test_exclude_patterns_and_excluded_replica_entries_are_left_alone(
-        tmp_path: Path, mirror: MirrorRun) -> None:
+    tmp_path: Path, mirror: MirrorRun
+) -> None:
     make_tree(tmp_path / "src", {"a.txt": "a", "b.tmp": "b", "cache/x": "x", "~$lock.docx": "l"})
     make_tree(tmp_path / "dst", {"own.tmp": "replica's own", "keep.txt": "k"})
     outcome = mirror(exclude=["*.tmp", "cache/", "~$*"], max_delete_percent=100)
@@ -103,8 +113,9 @@ def test_type_change_file_to_folder_keeps_the_old_file(tmp_path: Path, mirror: M
     make_tree(tmp_path / "src", {"thing/inner.txt": "now a folder"})
     assert mirror().exit_code == 0
     assert (tmp_path / "dst" / "thing" / "inner.txt").read_text() == "now a folder"
-    assert [p.read_text() for p in (tmp_path / "dst" / ".rearguard").rglob("thing")
-            if p.is_file()] == ["a file"]
+    assert [p.read_text() for p in (tmp_path / "dst" / ".rearguard").rglob("thing") if p.is_file()] == [
+        "a file"
+    ]
 
 
 def test_leftover_temp_files_of_a_killed_run_are_removed(tmp_path: Path, mirror: MirrorRun) -> None:
@@ -128,7 +139,10 @@ def test_dry_run_changes_nothing(tmp_path: Path, mirror: MirrorRun) -> None:
     assert outcome.exit_code == 0
     assert not (tmp_path / "dst").exists()
     assert {(a.kind.value, a.path) for a in outcome.plan.actions} == {  # type: ignore[union-attr]
-        ("copy", "a"), ("copy", "b"), ("copy", "b/c")}
+        ("copy", "a"),
+        ("copy", "b"),
+        ("copy", "b/c"),
+    }
 
 
 def test_report_counts_add_up(tmp_path: Path, mirror: MirrorRun) -> None:
@@ -138,3 +152,26 @@ def test_report_counts_add_up(tmp_path: Path, mirror: MirrorRun) -> None:
     counts = report.counts()
     assert counts == {"planned": 150, "done": 150, "skipped": 0, "failed": 0}
     assert report.bytes_done == sum(len(str(i) * i) for i in range(150))
+
+
+def test_coarse_replica_times_do_not_look_changed(
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On FAT (2 s) or a NAS (1 s) the replica rounds mtimes; the next run must not copy again."""
+    from engine.jobs import mirror as mirror_job
+
+    make_tree(tmp_path / "src", {"a.txt": "a"})
+    os.utime(tmp_path / "src" / "a.txt", ns=(0, T0 * 10**9 + 700_000_000))
+    monkeypatch.setattr(mirror_job, "probe_mtime_step", lambda folder: 2_000_000_000)
+    assert mirror().exit_code == 0
+    os.utime(tmp_path / "dst" / "a.txt", ns=(0, T0 * 10**9 + 2 * 10**9))  # what FAT stored
+    assert mirror(dry_run=True).plan.actions == ()  # type: ignore[union-attr]
+    monkeypatch.setattr(mirror_job, "probe_mtime_step", lambda folder: 1)
+    assert len(mirror(dry_run=True).plan.actions) == 1  # type: ignore[union-attr]
+
+
+def test_probe_reads_this_filesystems_time_step(tmp_path: Path) -> None:
+    from engine.jobs.mirror.walk import probe_mtime_step
+
+    assert probe_mtime_step(str(tmp_path)) in (1, 100, 1_000)  # ext4/tmpfs keep ns; never seconds
+    assert list(tmp_path.iterdir()) == []

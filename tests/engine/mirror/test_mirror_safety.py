@@ -37,8 +37,15 @@ def test_empty_source_over_full_replica_is_refused(tmp_path: Path, mirror: Mirro
 
 def test_mass_delete_is_refused(tmp_path: Path, mirror: MirrorRun) -> None:
     before = _replica(tmp_path, 10)
-    make_tree(tmp_path / "src", {"file0.txt": "precious 0", "file1.txt": "precious 1",
-                                 "file2.txt": "precious 2", "file3.txt": "precious 3"})
+    make_tree(
+        tmp_path / "src",
+        {
+            "file0.txt": "precious 0",
+            "file1.txt": "precious 1",
+            "file2.txt": "precious 2",
+            "file3.txt": "precious 3",
+        },
+    )
     outcome = mirror(max_delete_percent=50)
     assert outcome.exit_code == 3
     assert "6 of 10" in (outcome.report.reason or "")  # type: ignore[union-attr]
@@ -72,7 +79,8 @@ def test_replica_on_a_disconnected_disk_is_refused(tmp_path: Path, mirror: Mirro
 
 
 def test_unreadable_file_fails_only_that_item_and_skips_deletes(
-        tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_tree(tmp_path / "src", {"ok1": "1", "locked.xlsx": "in use", "ok2": "2"})
     make_tree(tmp_path / "dst", {"extra": "e", "x1": "1", "x2": "2", "x3": "3", "x4": "4"})
     real_open = os.open
@@ -92,7 +100,8 @@ def test_unreadable_file_fails_only_that_item_and_skips_deletes(
 
 
 def test_file_changing_while_copied_is_not_installed(
-        tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_tree(tmp_path / "src", {"growing.log": "start"})
     real_copy = atomic._copy_data
 
@@ -111,7 +120,8 @@ def test_file_changing_while_copied_is_not_installed(
 
 
 def test_disk_full_fails_the_item_and_leaves_no_temp_file(
-        tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_tree(tmp_path / "src", {"big.bin": "x" * 1000})
 
     def full(*args: object) -> int:
