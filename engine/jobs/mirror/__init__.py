@@ -14,9 +14,10 @@ from engine.errors import Cancelled, SafetyRefusal
 from engine.events import PhaseChanged
 from engine.filters import PathFilter
 from engine.jobs.mirror.apply import Mirror, flush_to_disk, remove_leftovers
+from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions
-from engine.jobs.mirror.walk import compare_trees, mtime_equal, probe_mtime_step
+from engine.jobs.mirror.walk import mtime_equal, probe_mtime_step
 from engine.plan import Action, ActionKind, Plan
 from engine.profiles import MirrorSettings, expand
 from engine.report import ItemResult
@@ -42,7 +43,7 @@ def plan(ctx: RunContext) -> Plan:
     ctx.reporter(PhaseChanged("scan", f"comparing {source} with {replica}"))
     filt = PathFilter(settings.exclude, settings.include_hidden, where="[mirror].exclude")
     step = probe_mtime_step(replica) if os.path.isdir(replica) else 1
-    walk = compare_trees(source, replica, filt, delete=settings.delete, mtime_step=step)
+    walk = compare_trees_fast(source, replica, filt, delete=settings.delete, mtime_step=step)
     if walk.unreadable == ["."]:
         raise SafetyRefusal(f"source {source} cannot be read")
     return Plan(

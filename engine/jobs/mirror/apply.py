@@ -28,8 +28,12 @@ CHUNK = 64
 _BIG = 1024 * 1024
 
 
+_SEP = os.sep
+
+
 def _real(root: str, rel: str) -> str:
-    return os.path.join(root, *rel.split("/"))
+    """The OS path of a plan path (``/``-separated, already checked to stay inside)."""
+    return root + _SEP + (rel if _SEP == "/" else rel.replace("/", _SEP))
 
 
 def _reason(error: OSError) -> str:
@@ -114,7 +118,7 @@ class Mirror:
         before: Callable[[], None] | None = (
             (lambda: self._set_aside(rel)) if action.kind is ActionKind.REPLACE else None
         )
-        link = dict(action.detail).get("link")
+        link = dict(action.detail).get("link") if action.detail else None
         try:
             if link is not None:
                 if before is not None:

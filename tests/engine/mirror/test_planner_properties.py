@@ -93,9 +93,10 @@ def test_apply_then_plan_again_is_empty(
             assert ".." not in split_relative(action.path)
         if not (base / "src").exists() or plan.extra["source_entries"] == 0:
             return
+        if any(dict(n.detail).get("status") == "failed" for n in plan.notes):
+            return  # a planned conflict (excluded replica entry in the way) rightly blocks deletes
         results = mirror_job.execute(ctx, plan)
-        conflicts = {n.path for n in plan.notes}
-        assert all(r.status == "done" or r.path in conflicts for r in results), results
+        assert all(r.status == "done" for r in results), results
         again = mirror_job.plan(ctx)
         assert again.actions == ()
         if not exclude and hidden:

@@ -1,0 +1,38 @@
+"""The multi-core walk plans exactly what the single-core walk plans, parents first."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from engine.filters import PathFilter
+from engine.jobs.mirror.parallel_walk import compare_trees_fast, fork_is_safe
+from engine.jobs.mirror.walk import compare_trees
+from tests.engine.mirror.trees import make_tree
+
+
+def test_parallel_walk_equals_single_walk(tmp_path: Path) -> None:
+    files = {f"d{i % 9}/s{i % 5}/t{i % 3}/f{i}.txt": f"x{i}" for i in range(2500)}
+    make_tree(tmp_path / "src", files, mtime=1_600_000_000)
+    replica = {k: v for k, v in list(files.items())[::2]}
+    replica.update({f"d{i % 9}/extra{i}.bin": "old" for i in range(40)})
+    make_tree(tmp_path / "dst", replica, mtime=1_600_000_000)
+    for i, rel in enumerate(list(files)[:400:14]):
+        os.utime(tmp_path / "dst" / rel, (1_600_000_000 + i + 1, 1_600_000_000 + i + 1))
+    assert fork_is_safe() or not sys.platform.startswith("linux"), "the parallel path must be exercised"
+    single = compare_trees(str(tmp_path / "src"), str(tmp_path / "dst"), PathFilter())
+    fast = compare_trees_fast(str(tmp_path / "src"), str(tmp_path / "dst"), PathFilter(), workers=2)
+    assert sorted(single.copies, key=str) == sorted(fast.copies, key=str)
+    assert sorted(single.deletes, key=str) == sorted(fast.deletes, key=str)
+    assert (single.source_entries, single.replica_files, single.delete_files) == (
+        fast.source_entries,
+        fast.replica_files,
+        fast.delete_files,
+    )
+    seen: set[str] = set()
+    for action in fast.copies:
+        parent = action.path.rpartition("/")[0]
+        assert not parent or parent in seen or (tmp_path / "dst" / parent).is_dir()
+        if action.is_dir:
+            seen.add(action.path)
