@@ -128,7 +128,13 @@ class RevitSettings(_Section):
     keep_days: Annotated[int, Field(ge=1)] = Field(default=30, description="dated folders kept")
 
     _paths = field_validator("server", "projects_dir", "tool", "target")(_nonempty_path)
-    _timeout = field_validator("timeout")(_duration)
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: str) -> str:
+        if parse_duration(value).total_seconds() <= 0:
+            raise ValueError(f"{value!r} must be longer than zero, e.g. '2h'")
+        return value
 
     @property
     def model_table_path(self) -> str:

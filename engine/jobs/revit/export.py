@@ -1,0 +1,172 @@
+"""Exporting models with RevitServerTool, one at a time by default, each under the timeout.
+
+Each export goes into a fresh temporary folder beside its final place (a name the next run
+recognises as a leftover); the tool writes ``<temp folder>/<model>.rvt``, the file is checked, and
+only a good file is renamed into ``<target>/<YYYY-MM-DD>/<model path>``. A failed, hung or
+interrupted export therefore never leaves a file that looks good.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from engine.atomic import temp_path_for
+from engine.context import RunContext
+from engine.errors import ToolUnavailable
+from engine.events import ItemFinished, ItemStarted
+from engine.jobs.revit.model_paths import ModelPath, classify, expected_folder, model_folder, os_path
+from engine.jobs.revit.planner import (
+    detail_value,
+    revit_settings,
+    rows_in_order,
+    timeout_seconds,
+)
+from engine.jobs.revit.retention import clean_leftovers
+from engine.jobs.revit.tool_command import build_argv, exit_problem, tool_encoding, tool_message
+from engine.jobs.revit.verify import export_problem
+from engine.plan import Action, Plan
+from engine.process import run_process
+from engine.profiles import RevitSettings, expand
+from engine.report import ItemResult, human_bytes
+
+log = logging.getLogger("rearguard.revit")
+
+ACTION = "export"
+
+
+def _failed(path: str, message: str) -> ItemResult:
+    return ItemResult(path, ACTION, "failed", message)
+
+
+@dataclass
+class Exporter:
+    """Runs the plan's exports; ``broken`` is set once the tool cannot be started at all."""
+
+    ctx: RunContext
+    settings: RevitSettings
+    timeout: float
+    encoding: str
+    broken: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def tool(self) -> str:
+        return str(expand(self.settings.tool))
+
+    def export(self, action: Action) -> ItemResult:
+        """Export one model and report it; never raises for the model's own failure."""
+        if self.ctx.cancel.is_set():
+            result = ItemResult(action.path, ACTION, "skipped", "cancelled before its export started")
+        elif self.broken is not None:
+            result = _failed(action.path, f"not started: {self.broken}")
+        else:
+            self.ctx.reporter(ItemStarted(action.path, ACTION, action.bytes))
+            result = self._export(action)
+        self.ctx.reporter(ItemFinished(action.path, ACTION, result.status, result.bytes, result.message))
+        return result
+
+    def _export(self, action: Action) -> ItemResult:
+        model = classify(action.path)
+        if not isinstance(model, ModelPath):  # the plan holds only models; never trust that blindly
+            return _failed(action.path, f"not exported: {model.reason}")
+        projects = expand(self.settings.projects_dir)
+        if model_folder(projects, model) is None:
+            return _failed(action.path, f"model folder missing: {expected_folder(projects, model)}")
+        final = str(detail_value(action, "destination"))
+        try:
+            os.makedirs(os_path(os.path.dirname(final)), exist_ok=True)
+            work = temp_path_for(final)
+            os.mkdir(os_path(work))
+        except OSError as error:
+            return _failed(
+                action.path,
+                f"cannot create the export folder {os.path.dirname(final)}: {error.strerror or error}",
+            )
+        try:
+            return self._run_tool(action, model, os.path.join(work, os.path.basename(final)), final)
+        finally:
+            shutil.rmtree(os_path(work), ignore_errors=True)
+
+    def _run_tool(self, action: Action, model: ModelPath, temp_file: str, final: str) -> ItemResult:
+        argv = build_argv(self.tool, model.raw, self.settings.server, temp_file)
+        log.info("exporting %s: %s", model.raw, subprocess.list2cmdline(argv))
+        started_wall = time.time()
+        try:
+            result = run_process(
+                argv,
+                timeout=self.timeout,
+                cancel=self.ctx.cancel,
+                encoding=self.encoding,
+                log_output=False,
+                on_line=lambda _stream, line: log.info("%s | %s", model.raw, line),
+            )
+        except OSError as error:
+            with self._lock:
+                self.broken = f"RevitServerTool cannot be run: {self.tool}: {error.strerror or error}"
+            return _failed(action.path, self.broken)
+        problem = exit_problem(result, self.timeout)
+        if problem is None:
+            bad_file = export_problem(temp_file, started_wall)
+            if bad_file is not None:
+                said = tool_message(result)
+                problem = f"RevitServerTool ended with exit 0 but {bad_file}; nothing was kept" + (
+                    f" (the tool said: {said})" if said else ""
+                )
+        if problem is not None:
+            log.warning("%s: export failed: %s", model.raw, problem)
+            return _failed(action.path, problem)
+        size = os.stat(os_path(temp_file)).st_size
+        try:
+            os.replace(os_path(temp_file), os_path(final))
+        except OSError as error:
+            return _failed(
+                action.path, f"cannot put the export in place at {final}: {error.strerror or error}"
+            )
+        log.info("%s: exported %s in %.1fs to %s", model.raw, human_bytes(size), result.seconds, final)
+        message = f"exported {human_bytes(size)} in {result.seconds:.1f}s"
+        warning = detail_value(action, "warning")
+        if warning:
+            message += f"; warning: {warning}"
+        return ItemResult(action.path, ACTION, "done", message, size)
+
+
+def _note_result(ctx: RunContext, note: Action) -> ItemResult:
+    status = str(detail_value(note, "status", "skipped"))
+    result = ItemResult(note.path, ACTION, status, str(detail_value(note, "reason", "")))
+    ctx.reporter(ItemFinished(note.path, ACTION, status, 0, result.message))
+    return result
+
+
+def run_exports(ctx: RunContext, plan: Plan) -> list[ItemResult]:
+    """Export every planned model; one result per table row, in table order."""
+    settings = revit_settings(ctx)
+    done = {id(note): _note_result(ctx, note) for note in plan.notes}
+    if plan.actions:
+        folder = str(plan.extra["export_folder"])
+        try:
+            os.makedirs(os_path(folder), exist_ok=True)
+        except OSError as error:
+            raise ToolUnavailable(
+                f"the export folder {folder} cannot be created: {error.strerror or error}"
+            ) from None
+        cleaned = clean_leftovers(folder)
+        if cleaned:
+            log.info("removed %d temporary export(s) left by an interrupted run", cleaned)
+        exporter = Exporter(ctx, settings, timeout_seconds(ctx), tool_encoding())
+        if settings.parallel <= 1:
+            for action in plan.actions:
+                done[id(action)] = exporter.export(action)
+        else:
+            with ThreadPoolExecutor(settings.parallel, thread_name_prefix="revit-export") as pool:
+                for action, result in zip(plan.actions, pool.map(exporter.export, plan.actions), strict=True):
+                    done[id(action)] = result
+        if exporter.broken is not None and not any(r.status == "done" for r in done.values()):
+            raise ToolUnavailable(exporter.broken)
+    return [done[id(entry)] for entry in rows_in_order(plan)]
