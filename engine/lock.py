@@ -71,8 +71,11 @@ class ProfileLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         handle = os.fdopen(fd, "r+", encoding="utf-8")
         if not _try_lock(handle):
-            handle.seek(0)
-            holder = describe_holder(handle.read())
+            try:
+                handle.seek(0)
+                holder = describe_holder(handle.read())
+            except OSError:  # Windows refuses reads of a locked range
+                holder = "another process"
             handle.close()
             raise RunLocked(f"profile '{self.profile}' is already running: held by {holder}")
         info = {
