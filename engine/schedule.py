@@ -1,0 +1,133 @@
+"""When a scheduled profile runs next: slots, catch-up after sleep, back-off after failures.
+
+Pure functions over datetimes (aware, UTC inside; ``at`` is a local time of day), so the GUI's
+scheduler, the OS-scheduler export and the tests share one set of rules:
+
+- Slots are ``at`` (local time of day, default: the first run) plus whole multiples of ``every``.
+- A slot missed while the machine slept or the app was closed is caught up ONCE, not per slot.
+- The next run is computed from the last *good* run; a failure never clears a schedule. After a
+  failure the profile is retried with a growing back-off (5 min, 15 min, 1 h, …, never later than
+  its next regular slot), so a broken target is neither hammered nor forgotten.
+- ``max_runs`` (0 = no limit) stops the schedule after that many runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as dtime
+
+from engine.profiles import Schedule
+
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+
+
+@dataclass(frozen=True)
+class History:
+    """What the scheduler needs to know about a profile's past runs."""
+
+    last_start: datetime | None = None  # the last run of any outcome
+    last_good: datetime | None = None  # the last run that ended ok
+    failures_since_good: int = 0
+    runs_done: int = 0
+
+
+def _local_at(schedule: Schedule, day_of: datetime, tz: tzinfo | None) -> datetime:
+    """``at`` on the local day of ``day_of``, as UTC."""
+    assert schedule.at is not None
+    hour, minute = (int(part) for part in schedule.at.split(":"))
+    local = day_of.astimezone(tz)
+    return datetime.combine(local.date(), dtime(hour, minute), tzinfo=local.tzinfo).astimezone(UTC)
+
+
+def _first_after(anchor: datetime, every: timedelta, moment: datetime) -> datetime:
+    if anchor > moment:
+        return anchor
+    return anchor + ((moment - anchor) // every + 1) * every
+
+
+def slot_after(
+    schedule: Schedule, moment: datetime, *, first: datetime | None = None, tz: tzinfo | None = None
+) -> datetime:
+    """The first regular slot strictly after ``moment``.
+
+    With ``at``, slots start each local day at that time and repeat every ``every`` (an interval
+    that does not divide a day restarts at ``at`` the next day). Without it, slots are anchored to
+    ``first`` (the schedule's first run), or to ``moment`` itself.
+    """
+    every = schedule.interval
+    if schedule.at is None:
+        return _first_after(first or moment, every, moment)
+    today = _local_at(schedule, moment, tz)
+    yesterday = _local_at(schedule, moment - timedelta(days=1), tz)
+    candidates = [_first_after(yesterday, every, moment), _first_after(today, every, moment)]
+    tomorrow = _local_at(schedule, moment + timedelta(days=1), tz)
+    # A slot carried over from yesterday never runs past today's start at ``at``.
+    return (
+        min(c for c in candidates if c > moment)
+        if today > moment
+        else min(_first_after(today, every, moment), tomorrow)
+    )
+
+
+def next_run(
+    schedule: Schedule, history: History, now: datetime, tz: tzinfo | None = None
+) -> datetime | None:
+    """When the profile should run next (may be in the past: then it is due now, once).
+
+    None when ``max_runs`` is used up.
+    """
+    if schedule.max_runs and history.runs_done >= schedule.max_runs:
+        return None
+    if history.last_start is None:
+        # Never ran: the first slot (``at`` today or tomorrow), or now when no time of day is set.
+        if schedule.at is None:
+            return now
+        return slot_after(schedule, now - timedelta(microseconds=1), tz=tz)
+    base = history.last_good or history.last_start
+    regular = slot_after(schedule, base, first=base, tz=tz)
+    if history.failures_since_good:
+        # After a failure: retry with a growing back-off, never later than the next regular slot.
+        step = BACKOFF[min(history.failures_since_good, len(BACKOFF)) - 1]
+        retry = history.last_start + step
+        return min(retry, slot_after(schedule, history.last_start, first=base, tz=tz))
+    return regular
+
+
+def is_due(due: datetime | None, now: datetime) -> bool:
+    return due is not None and due <= now
+
+
+def missed_slots(schedule: Schedule, due: datetime, now: datetime) -> int:
+    """How many regular slots passed since ``due`` (shown to the user; caught up only once)."""
+    if now <= due:
+        return 0
+    return int((now - due) // schedule.interval) + 1
+
+
+class ClockWatch:
+    """Detects wall-clock jumps: sleep/hibernate, or the clock set forward or back.
+
+    The monotonic clock does not advance while the machine sleeps (Linux) and is never set; the
+    wall clock does both. A difference between their progress means the schedule must be re-read.
+    """
+
+    def __init__(
+        self,
+        threshold: float = 60.0,
+        wall: Callable[[], float] = time.time,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self._wall = wall
+        self._mono = mono
+        self._last = (wall(), mono())
+
+    def check(self) -> float:
+        """Seconds the wall clock jumped since the last check (0.0 when within the threshold)."""
+        wall, mono = self._wall(), self._mono()
+        jump = (wall - self._last[0]) - (mono - self._last[1])
+        self._last = (wall, mono)
+        return float(jump) if abs(jump) >= self.threshold else 0.0

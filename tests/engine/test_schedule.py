@@ -1,0 +1,88 @@
+"""Schedules: slots, catch-up once after sleep, back-off after failures, max_runs, clock jumps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from engine.profiles import Schedule
+from engine.schedule import ClockWatch, History, missed_slots, next_run, slot_after
+
+UTC1 = timezone(timedelta(hours=1))
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_slots_anchored_to_time_of_day() -> None:
+    nightly = Schedule(every="1d", at="02:00")
+    assert slot_after(nightly, at("2026-11-26 10:00"), tz=UTC) == at("2026-11-27 02:00")
+    assert slot_after(nightly, at("2026-11-27 01:59"), tz=UTC) == at("2026-11-27 02:00")
+    four = Schedule(every="4h", at="02:00")
+    assert slot_after(four, at("2026-11-26 10:30"), tz=UTC) == at("2026-11-26 14:00")
+    assert slot_after(four, at("2026-11-26 23:00"), tz=UTC) == at("2026-11-27 02:00")
+    assert slot_after(nightly, at("2026-11-26 10:00"), tz=UTC1) == at("2026-11-27 01:00")
+
+
+def test_interval_that_does_not_divide_a_day_restarts_at_the_time_of_day() -> None:
+    five = Schedule(every="5h", at="02:00")
+    assert slot_after(five, at("2026-11-26 22:30"), tz=UTC) == at("2026-11-27 02:00")
+    assert slot_after(five, at("2026-11-27 01:59"), tz=UTC) == at("2026-11-27 02:00")
+    assert slot_after(five, at("2026-11-27 02:00"), tz=UTC) == at("2026-11-27 07:00")
+
+
+def test_first_run_without_time_of_day_is_now() -> None:
+    now = at("2026-11-26 10:00")
+    assert next_run(Schedule(every="4h"), History(), now) == now
+    assert next_run(Schedule(every="1d", at="02:00"), History(), now, tz=UTC) == at("2026-11-27 02:00")
+
+
+def test_next_run_follows_the_last_good_run() -> None:
+    every4 = Schedule(every="4h")
+    history = History(last_start=at("2026-11-26 08:00"), last_good=at("2026-11-26 08:00"), runs_done=3)
+    assert next_run(every4, history, at("2026-11-26 09:00")) == at("2026-11-26 12:00")
+
+
+def test_missed_slots_while_asleep_are_caught_up_once() -> None:
+    nightly = Schedule(every="1d", at="02:00")
+    good = at("2026-11-20 02:00")
+    due = next_run(nightly, History(good, good, 0, 5), at("2026-11-26 09:00"), tz=UTC)
+    assert due == at("2026-11-21 02:00")  # in the past: due now, one run
+    assert missed_slots(nightly, due, at("2026-11-26 09:00")) == 6
+    after_catch_up = History(at("2026-11-26 09:00"), at("2026-11-26 09:00"), 0, 6)
+    assert next_run(nightly, after_catch_up, at("2026-11-26 09:05"), tz=UTC) == at("2026-11-27 02:00")
+
+
+def test_failure_backs_off_and_never_clears_the_schedule() -> None:
+    every4 = Schedule(every="4h")
+    good = at("2026-11-26 00:00")
+    fail = History(last_start=at("2026-11-26 04:00"), last_good=good, failures_since_good=1, runs_done=2)
+    assert next_run(every4, fail, at("2026-11-26 04:01")) == at("2026-11-26 04:05")
+    third = History(at("2026-11-26 05:00"), good, 3, 4)
+    assert next_run(every4, third, at("2026-11-26 05:01")) == at("2026-11-26 06:00")
+    many = History(at("2026-11-26 05:00"), good, 9, 10)
+    assert next_run(every4, many, at("2026-11-26 05:01")) == at("2026-11-26 08:00")  # the next slot
+    never_good = History(at("2026-11-26 05:00"), None, 2, 2)
+    assert next_run(every4, never_good, at("2026-11-26 05:01")) == at("2026-11-26 05:15")
+
+
+def test_max_runs_ends_the_schedule() -> None:
+    limited = Schedule(every="1h", max_runs=3)
+    assert (
+        next_run(
+            limited, History(at("2026-11-26 05:00"), at("2026-11-26 05:00"), 0, 3), at("2026-11-26 05:01")
+        )
+        is None
+    )
+
+
+def test_clock_watch_sees_sleep_and_clock_changes() -> None:
+    wall, mono = [1000.0], [50.0]
+    watch = ClockWatch(threshold=60, wall=lambda: wall[0], mono=lambda: mono[0])
+    wall[0] += 10
+    mono[0] += 10
+    assert watch.check() == 0.0
+    wall[0] += 3600  # asleep for an hour: the monotonic clock stood still
+    assert watch.check() == 3600
+    wall[0] -= 7200  # clock set back two hours
+    assert watch.check() == -7200
