@@ -57,6 +57,12 @@ MIGRATIONS: list[str] = [
         runs_done INTEGER NOT NULL DEFAULT 0, paused INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 2: the rclone index is only valid for the source and remote it was built against.
+    """
+    CREATE TABLE rclone_target (
+        profile TEXT PRIMARY KEY, source TEXT NOT NULL, remote TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _FAILURES_KEPT = 200

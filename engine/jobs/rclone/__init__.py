@@ -1,0 +1,191 @@
+"""The ``rclone`` job kind: a local folder to any rclone remote, only what changed, in one call.
+
+plan:    check rclone and the remote (beside the scan), walk the source, compare with the index
+check:   refuse a remote inside the source and too many (or all) deletions
+execute: one batched ``rclone copy --files-from-raw``; then, only if nothing failed, deletions
+verify:  keep what rclone confirmed and did not change meanwhile; record it, and the failures for
+         the retry queue, in one transaction
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from engine.context import RunContext
+from engine.errors import SafetyRefusal, ToolUnavailable
+from engine.events import PhaseChanged
+from engine.jobs.rclone import credentials, index, planner, preflight
+from engine.jobs.rclone.command import local_path_of
+from engine.jobs.rclone.deletes import DELETE, check_deletes, delete_on_remote, skipped
+from engine.jobs.rclone.scan import scan_source
+from engine.jobs.rclone.settings import Job, job_of
+from engine.jobs.rclone.tally import UPLOAD
+from engine.jobs.rclone.upload import upload
+from engine.pathsafety import overlap_problem
+from engine.plan import ActionKind, Plan
+from engine.report import ItemResult
+from engine.secrets_redact import redact
+
+__all__ = ["check", "execute", "plan", "verify"]
+
+# Listing the whole remote beats asking file by file once many files go up at once.
+_TRAVERSE_MIN_FILES = 1000
+_TRAVERSE_SHARE = 0.05
+_ATTEMPT_NOTE = re.compile(r" \(attempt \d+\)$")
+
+
+def _own_files(ctx: RunContext) -> list[str]:
+    """Rearguard's state and log folders: never uploaded, even when they sit inside the source."""
+    own = [str(ctx.folders.data), str(ctx.folders.logs), str(ctx.folders.state_db)]
+    return own + ([ctx.log_dir] if ctx.log_dir else [])
+
+
+def _preflight(pool: ThreadPoolExecutor, ctx: RunContext, job: Job, binary: str) -> Callable[[], str]:
+    """Start ``rclone version`` and the remote check side by side; the result waits for both.
+
+    A broken rclone is reported as such even when the remote check fails too.
+    """
+    version = pool.submit(preflight.check_version, binary)
+    secrets = list(ctx.secrets)
+    remote = pool.submit(preflight.check_remote, binary, job.remote, job.config, secrets, cancel=ctx.cancel)
+
+    def result() -> str:
+        found = version.result()
+        remote.result()
+        return found
+
+    return result
+
+
+def plan(ctx: RunContext) -> Plan:
+    """Check rclone and the remote, scan the source, compare with the index."""
+    job = job_of(ctx)
+    ctx.secrets.extend(s for s in credentials.collect(job.remote, job.config) if s not in ctx.secrets)
+    if not job.source.is_dir():
+        raise SafetyRefusal(
+            f"source folder {job.source} does not exist or is not a folder "
+            "(an unplugged disk or unmounted share?); nothing was uploaded or deleted"
+        )
+    binary = preflight.find_rclone(job.rclone)
+    with ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool:
+        ready = _preflight(pool, ctx, job, binary)
+        ctx.reporter(PhaseChanged("scan", str(job.source)))
+        scan = scan_source(
+            str(job.source),
+            include_hidden=job.include_hidden,
+            exclude=job.exclude,
+            never=_own_files(ctx),
+            cancel=ctx.cancel,
+        )
+        retarget = index.target_changed(ctx.state, ctx.name, str(job.source), job.remote)
+        if retarget:
+            ctx.warn("the source or remote changed since the last run: every file is checked again")
+        indexed = {} if retarget else index.load_index(ctx.state, ctx.name)
+        retries = index.load_retries(ctx.state, ctx.name)
+        version = ready()
+    for folder in scan.unreadable:
+        ctx.warn(f"cannot read {job.source / folder}: its files are neither uploaded nor deleted")
+    decided = planner.compare(scan, indexed, retries)
+    extra = {
+        "remote": redact(job.remote, ctx.secrets),
+        "rclone": version,
+        "scanned": len(scan.files),
+        "indexed": len(indexed),
+        "retry_queue": len(retries),
+    }
+    return replace(decided, extra=extra)
+
+
+def check(ctx: RunContext, plan: Plan) -> None:
+    """Refuse a local remote that overlaps the source, and mass or total deletions."""
+    job = job_of(ctx)
+    local = local_path_of(job.remote)
+    if local is not None:
+        problem = overlap_problem(job.source, os.path.expanduser(local), "remote")
+        if problem:
+            raise SafetyRefusal(f"[rclone].remote: {problem}")
+    check_deletes(
+        plan.count(ActionKind.DELETE),
+        int(plan.extra.get("indexed", 0)),
+        int(plan.extra.get("scanned", 0)),
+        job.max_delete_percent,
+    )
+
+
+def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
+    """Upload in one rclone call; then, if nothing failed, move deleted files off the remote."""
+    job = job_of(ctx)
+    binary = preflight.find_rclone(job.rclone)
+    uploads = [a for a in plan.actions if a.kind is ActionKind.UPLOAD]
+    deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
+    indexed = int(plan.extra.get("indexed", 0))
+    traverse = indexed == 0 or (
+        len(uploads) > _TRAVERSE_MIN_FILES and len(uploads) > _TRAVERSE_SHARE * indexed
+    )
+    try:
+        results = upload(ctx, job, binary, uploads, adopt=indexed == 0, traverse=traverse)
+        failed = sum(1 for r in results if r.status == "failed")
+        if ctx.cancel.is_set():
+            results += skipped(deletes, "cancelled")
+        elif failed:
+            results += skipped(
+                deletes, f"not deleted: {failed} upload(s) failed; deletions wait for a run without failures"
+            )
+        elif deletes:
+            ctx.reporter(PhaseChanged(DELETE, f"{len(deletes)} file(s)"))
+            results += delete_on_remote(ctx, job, binary, deletes)
+    except OSError as error:
+        raise ToolUnavailable(f"rclone cannot be started ({binary}): {error.strerror or error}") from None
+    return results
+
+
+def _unchanged(job: Job, path: str, size: int, mtime_ns: int | None) -> bool:
+    try:
+        st = os.lstat(job.source / path)
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (size, mtime_ns)
+
+
+def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemResult]:
+    """Record what rclone confirmed and the source still matches; failures go to the retry queue.
+
+    rclone checks each upload on the remote itself (size, and hash where the remote has one)
+    before it logs ``Copied``; here each such file is checked against the source, so a file that
+    changed while it was sent is not recorded and goes again next run.
+    """
+    job = job_of(ctx)
+    planned = {a.path: a for a in plan.actions if a.kind is ActionKind.UPLOAD}
+    changes = index.Changes()
+    out: list[ItemResult] = []
+    for item in results:
+        if item.action == UPLOAD and item.status == "done":
+            action = planned[item.path]
+            if not _unchanged(job, item.path, action.bytes, action.mtime_ns):
+                item = ItemResult(
+                    item.path, UPLOAD, "skipped", "changed while it was uploaded; it goes again next run"
+                )
+            else:
+                changes.uploaded.append((item.path, action.bytes, action.mtime_ns or 0))
+        elif item.action == UPLOAD and item.status == "failed":
+            changes.failed.append((item.path, _ATTEMPT_NOTE.sub("", item.message)))
+        elif item.action == DELETE and item.status == "done":
+            changes.removed.append(item.path)
+        out.append(item)
+    for note in plan.notes:
+        detail = dict(note.detail)
+        out.append(ItemResult(note.path, UPLOAD, "skipped", str(detail.get("skipped", ""))))
+        if detail.get(planner.DROP_RETRY):
+            changes.forget_retries.append(note.path)
+    index.record(ctx.state, ctx.name, changes, ctx.clock().isoformat(), (str(job.source), job.remote))
+    ctx.log.info(
+        "rclone: %d uploaded, %d failed (in the retry queue), %d removed from the remote",
+        len(changes.uploaded),
+        len(changes.failed),
+        len(changes.removed),
+    )
+    return out

@@ -1,0 +1,123 @@
+"""rclone command lines, built by pure functions (tested without running anything).
+
+Every command puts its flags first and its positional arguments after ``--``, so a remote or path
+from a profile can never be read as a flag. Flags were checked against ``rclone help flags`` (v1.75).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+VERSIONS_FOLDER = ".rearguard/versions"
+
+# Structured log lines on stderr, the periodic stats among them, and one attempt only: Rearguard's
+# own retry queue retries on the next run. A prompt for a config password would hang a run with no
+# terminal, so it is refused instead.
+_LOGGING = ["--use-json-log", "-v", "--stats", "1s", "--stats-log-level", "NOTICE"]
+_ONE_TRY = ["--retries", "1", "--ask-password=false"]
+_CHECK_TIMEOUTS = ["--contimeout", "15s", "--timeout", "30s", "--low-level-retries", "1"]
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:([\\/]|$)")
+
+
+def config_flags(config: str) -> list[str]:
+    """``--config FILE`` when the profile names an rclone.conf; nothing means rclone's own."""
+    return ["--config", config] if config else []
+
+
+def version_argv(binary: str) -> list[str]:
+    return [binary, "version"]
+
+
+def stat_argv(binary: str, remote: str, config: str = "") -> list[str]:
+    """One cheap request that proves the remote answers: ``rclone lsjson --stat REMOTE``."""
+    return [
+        binary,
+        "lsjson",
+        "--stat",
+        "--use-json-log",
+        *_CHECK_TIMEOUTS,
+        *_ONE_TRY,
+        *config_flags(config),
+        "--",
+        remote,
+    ]
+
+
+def upload_argv(
+    binary: str,
+    source: str,
+    remote: str,
+    list_file: str,
+    *,
+    versions_dir: str | None,
+    transfers: int = 4,
+    config: str = "",
+    traverse: bool = False,
+    adopt: bool = False,
+) -> list[str]:
+    """The one batched upload of a run: ``rclone copy SOURCE REMOTE --files-from-raw LIST``.
+
+    ``traverse`` lists the remote instead of asking for each file (cheaper when many files go);
+    ``adopt`` (first run, empty index) lets rclone skip files the remote already has with the same
+    size and time. Otherwise every listed file is sent (``--ignore-times``): the index already
+    knows it changed, and remotes that keep whole seconds or no times at all would miss a change.
+    """
+    argv = [binary, "copy", "--files-from-raw", list_file]
+    if not traverse:
+        argv.append("--no-traverse")
+    if not adopt:
+        argv.append("--ignore-times")
+    if versions_dir is not None:
+        argv += ["--backup-dir", versions_dir]
+    argv += ["--transfers", str(transfers), *_LOGGING, *_ONE_TRY, *config_flags(config)]
+    return [*argv, "--", source, remote]
+
+
+def delete_argv(
+    binary: str, remote: str, list_file: str, *, versions_dir: str | None, config: str = ""
+) -> list[str]:
+    """Remove the listed files from the remote: moved into ``versions_dir``, or deleted without it."""
+    if versions_dir is not None:
+        head = [binary, "move", "--files-from-raw", list_file, "--no-traverse"]
+        tail = ["--", remote, versions_dir]
+    else:
+        head = [binary, "delete", "--files-from-raw", list_file]
+        tail = ["--", remote]
+    return [*head, *_LOGGING, *_ONE_TRY, *config_flags(config), *tail]
+
+
+def remote_join(remote: str, relative: str) -> str:
+    """A path below ``remote``, spelled the way rclone reads it.
+
+    ``name:`` is the remote's default folder and ``name:/`` its root, so a bare ``name:`` gets no
+    slash added (``name:/x`` would be a different folder).
+    """
+    if remote.endswith((":", "/", "\\")):
+        return remote + relative
+    return f"{remote}/{relative}"
+
+
+def versions_dir(remote: str, run_stamp: str) -> str:
+    """Where this run's replaced and deleted files go on the remote."""
+    return remote_join(remote, f"{VERSIONS_FOLDER}/{run_stamp}")
+
+
+def local_path_of(remote: str, platform: str = sys.platform) -> str | None:
+    """The local folder a remote names (rclone takes a plain path as local), or None for a remote.
+
+    ``name:path`` is a configured remote and ``:type,opts:path`` an on-the-fly one; a path without
+    a colon before its first separator, or a Windows drive path, is local.
+    """
+    if platform == "win32" and _WINDOWS_DRIVE.match(remote):
+        return remote
+    if remote.startswith(":local:"):
+        return remote[len(":local:") :] or "."
+    colon = remote.find(":")
+    if colon == -1:
+        return remote
+    separators = [i for i in (remote.find("/"), remote.find("\\")) if i != -1]
+    if separators and min(separators) < colon:
+        return remote
+    return None

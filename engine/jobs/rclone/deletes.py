@@ -1,0 +1,73 @@
+"""Files gone from the source leave the remote in a separate, later step, and only when it is safe.
+
+The step is skipped when any upload failed (as rclone's sync skips deletions after errors), refused
+before the run starts when it would remove more than ``max_delete_percent`` of the indexed files
+or everything, and moves each file into the run's versions folder rather than deleting it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+
+from engine.context import RunContext
+from engine.errors import SafetyRefusal
+from engine.jobs.rclone import command
+from engine.jobs.rclone.settings import Job
+from engine.jobs.rclone.stream import run_streaming
+from engine.jobs.rclone.tally import Watcher, write_list
+from engine.plan import Action
+from engine.report import ItemResult
+
+DELETE = "delete"
+
+
+def delete_guard(deletes: int, indexed: int, scanned: int, max_percent: float) -> str | None:
+    """Why this many deletions must not happen, or None when they may."""
+    if not deletes:
+        return None
+    if scanned == 0:
+        return (
+            f"the source is empty but {indexed} file(s) were uploaded before; an unplugged disk "
+            "or unmounted share would otherwise empty the remote. Nothing was uploaded or deleted"
+        )
+    share = 100.0 * deletes / max(indexed, 1)
+    if share > max_percent:
+        return (
+            f"the run would delete {deletes} of {indexed} file(s) on the remote ({share:.0f} %), "
+            f"more than max_delete_percent = {max_percent:g}. Nothing was uploaded or deleted; "
+            "check the source, or raise [rclone].max_delete_percent for one run"
+        )
+    return None
+
+
+def check_deletes(deletes: int, indexed: int, scanned: int, max_percent: float) -> None:
+    reason = delete_guard(deletes, indexed, scanned, max_percent)
+    if reason:
+        raise SafetyRefusal(reason)
+
+
+def skipped(actions: Sequence[Action], why: str) -> list[ItemResult]:
+    return [ItemResult(a.path, DELETE, "skipped", why) for a in actions]
+
+
+def delete_on_remote(ctx: RunContext, job: Job, binary: str, actions: Sequence[Action]) -> list[ItemResult]:
+    """Move the files of ``actions`` off the remote (into versions) with one rclone call."""
+    if not actions:
+        return []
+    watcher = Watcher(ctx, actions, action=DELETE)
+    versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
+    with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
+        list_file = write_list(folder, [a.path for a in actions])
+        argv = command.delete_argv(binary, job.remote, list_file, versions_dir=versions, config=job.config)
+        ctx.log.info(
+            "removing %d file(s) from the remote%s",
+            len(actions),
+            " (kept under versions)" if versions else "",
+        )
+        result = run_streaming(argv, watcher, cancel=ctx.cancel, secrets=ctx.secrets)
+    fatal = watcher.unreachable(result)
+    if fatal:
+        return [ItemResult(a.path, DELETE, "failed", f"remote unreachable: {fatal}") for a in actions]
+    # A clean exit without a line for a file: it was not on the remote any more, which is the goal.
+    return watcher.results(result, lambda a: ItemResult(a.path, DELETE, "done", "was not on the remote"))

@@ -1,0 +1,102 @@
+"""The rclone index (what was uploaded: size and mtime_ns per file) and the retry queue, in the state DB.
+
+Reads are plain queries; every change goes through ``record``, which writes a run's confirmed
+uploads, its failures and its confirmed deletions in one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from engine.state import StateDB
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEntry:
+    path: str
+    error: str
+    attempts: int
+    first_failure: str
+    last_failure: str
+
+
+@dataclass
+class Changes:
+    """What one run learned, to be written at once."""
+
+    uploaded: list[tuple[str, int, int]] = field(default_factory=list)  # (path, size, mtime_ns)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
+    removed: list[str] = field(default_factory=list)  # deleted on the remote (moved to versions)
+    forget_retries: list[str] = field(default_factory=list)  # no longer in the source
+
+
+def target_changed(state: StateDB, profile: str, source: str, remote: str) -> bool:
+    """True when the index was built for another source or remote (then it must not be trusted)."""
+    row = state.conn.execute(
+        "SELECT source, remote FROM rclone_target WHERE profile = ?", (profile,)
+    ).fetchone()
+    return row is not None and tuple(row) != (source, remote)
+
+
+def load_index(state: StateDB, profile: str) -> dict[str, tuple[int, int]]:
+    """Every indexed file of a profile: path -> (size, mtime_ns)."""
+    rows = state.conn.execute("SELECT path, size, mtime_ns FROM rclone_index WHERE profile = ?", (profile,))
+    return {path: (size, mtime) for path, size, mtime in rows}
+
+
+def load_retries(state: StateDB, profile: str) -> dict[str, RetryEntry]:
+    rows = state.conn.execute(
+        "SELECT path, error, attempts, first_failure, last_failure FROM retry_queue WHERE profile = ?",
+        (profile,),
+    )
+    return {row[0]: RetryEntry(*row) for row in rows}
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _delete_paths(conn: sqlite3.Connection, table: str, profile: str, paths: list[str]) -> None:
+    for chunk in _chunks(paths):
+        marks = ",".join("?" * len(chunk))
+        conn.execute(
+            f"DELETE FROM {table} WHERE profile = ? AND path IN ({marks})",
+            (profile, *chunk),
+        )
+
+
+def record(
+    state: StateDB, profile: str, changes: Changes, when: str, target: tuple[str, str] | None = None
+) -> None:
+    """Write a run's results in one transaction: all of them or, on any error, none.
+
+    ``target`` (source, remote) binds the index to what it describes; a new target starts it afresh.
+    """
+    with state.transaction() as conn:
+        if target is not None:
+            if target_changed(state, profile, *target):
+                conn.execute("DELETE FROM rclone_index WHERE profile = ?", (profile,))
+            conn.execute(
+                "INSERT INTO rclone_target (profile, source, remote) VALUES (?, ?, ?)"
+                " ON CONFLICT (profile) DO UPDATE SET source = excluded.source, remote = excluded.remote",
+                (profile, *target),
+            )
+        conn.executemany(
+            "INSERT INTO rclone_index (profile, path, size, mtime_ns, uploaded_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile, path) DO UPDATE SET"
+            " size = excluded.size, mtime_ns = excluded.mtime_ns, uploaded_at = excluded.uploaded_at",
+            ((profile, path, size, mtime, when) for path, size, mtime in changes.uploaded),
+        )
+        done = [path for path, _, _ in changes.uploaded]
+        _delete_paths(conn, "retry_queue", profile, done + changes.removed + changes.forget_retries)
+        _delete_paths(conn, "rclone_index", profile, changes.removed)
+        conn.executemany(
+            "INSERT INTO retry_queue (profile, path, error, attempts, first_failure, last_failure)"
+            " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (profile, path) DO UPDATE SET"
+            " error = excluded.error, attempts = retry_queue.attempts + 1,"
+            " last_failure = excluded.last_failure",
+            ((profile, path, error, when, when) for path, error in changes.failed),
+        )

@@ -1,0 +1,49 @@
+"""The rclone section of the profile, as the job's modules need it (paths expanded, config checked)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.context import RunContext
+from engine.errors import ProfileError
+from engine.profiles import RcloneProfile, expand
+
+
+@dataclass(frozen=True)
+class Job:
+    """One profile's rclone settings, ready to use."""
+
+    source: Path
+    remote: str
+    config: str  # "" = rclone's own
+    rclone: str  # "" = the bundled one
+    exclude: tuple[str, ...]
+    include_hidden: bool
+    transfers: int
+    max_delete_percent: float
+    versions: bool = True  # the profile format has no switch yet; deletes always keep a version
+
+
+def job_of(ctx: RunContext) -> Job:
+    """The rclone settings of the context's profile; raises ProfileError for a missing config file."""
+    spec = ctx.profile.spec
+    if not isinstance(spec, RcloneProfile):
+        raise ProfileError(ctx.name, [f"kind: expected 'rclone', got {spec.kind!r}"])
+    s = spec.rclone
+    config = ""
+    if s.config.strip():
+        config = str(expand(s.config))
+        if not Path(config).is_file():
+            where = str(ctx.profile.path or ctx.name)
+            raise ProfileError(where, [f"[rclone].config: file not found: {config}"])
+    return Job(
+        source=expand(s.source),
+        remote=s.remote.strip(),
+        config=config,
+        rclone=s.rclone.strip(),
+        exclude=tuple(s.exclude),
+        include_hidden=s.include_hidden,
+        transfers=s.transfers,
+        max_delete_percent=s.max_delete_percent,
+    )

@@ -1,0 +1,147 @@
+"""rclone's per-file log lines, followed while a command runs: Reporter events and one result per file.
+
+``Copied ...`` (uploads) or ``Moved``/``Deleted`` (removals) confirm a file; an error line about it
+(or about its temporary ``.partial`` name) fails it. Periodic stats become TransferStats and
+per-file progress, so a screen shows real bytes, speed and ETA. What rclone did not confirm is
+never reported as done.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from engine.context import RunContext
+from engine.events import ItemFinished, ItemProgress, ItemStarted, TransferStats
+from engine.jobs.rclone import json_log
+from engine.plan import Action
+from engine.process import ProcessResult
+from engine.report import ItemResult
+from engine.secrets_redact import redact
+
+UPLOAD = "upload"
+
+
+@dataclass
+class Tally:
+    """What rclone said, file by file, during one command."""
+
+    planned: dict[str, Action]
+    confirmed: dict[str, str] = field(default_factory=dict)  # path -> how ("copied", "moved", ...)
+    failed: dict[str, str] = field(default_factory=dict)  # path -> first error
+    started: set[str] = field(default_factory=set)
+    general: list[str] = field(default_factory=list)  # errors not about a listed file
+    fatal: list[str] = field(default_factory=list)  # rclone could not start its work at all
+
+
+def write_list(folder: str, paths: Sequence[str]) -> str:
+    """The ``--files-from-raw`` file: one path per line, UTF-8, ``/`` separators."""
+    target = os.path.join(folder, "files.txt")
+    with open(target, "wb") as handle:
+        handle.write(b"".join(p.encode("utf-8") + b"\n" for p in paths))
+    return target
+
+
+def attempt_note(action: Action) -> str:
+    """`` (attempt N)`` for a file that failed before, else empty."""
+    attempts = dict(action.detail).get("attempts")
+    return f" (attempt {int(attempts) + 1})" if isinstance(attempts, int) else ""
+
+
+def unconfirmed_message(result: ProcessResult, tally: Tally, secrets: Sequence[str]) -> str:
+    if result.timed_out:
+        return "rclone stopped: it took too long"
+    reason = tally.general[-1] if tally.general else "no message"
+    return redact(f"not confirmed by rclone (exit {result.returncode}): {reason}", secrets)
+
+
+class Watcher:
+    """Turns rclone's log records into Reporter events and a Tally, on the run's thread."""
+
+    def __init__(self, ctx: RunContext, actions: Sequence[Action], action: str = UPLOAD) -> None:
+        self.ctx = ctx
+        self.action = action
+        self.tally = Tally({a.path: a for a in actions})
+        self.planned_bytes = sum(a.bytes for a in actions)
+
+    def _start(self, path: str) -> None:
+        if path not in self.tally.started:
+            self.tally.started.add(path)
+            self.ctx.reporter(ItemStarted(path, self.action, self.tally.planned[path].bytes))
+
+    def __call__(self, record: json_log.LogRecord) -> None:
+        tally, ctx = self.tally, self.ctx
+        if isinstance(record, json_log.Stats):
+            total = max(record.total_bytes, self.planned_bytes)
+            ctx.reporter(TransferStats(record.bytes_done, total, record.speed, record.eta_seconds))
+            for item in record.transferring:
+                if item.path in tally.planned:
+                    self._start(item.path)
+                    ctx.reporter(ItemProgress(item.path, item.bytes_done, item.size))
+        elif isinstance(record, json_log.Copied) and self.action == UPLOAD:
+            self._confirm(record.path, "copied")
+        elif isinstance(record, json_log.Removed) and self.action != UPLOAD:
+            self._confirm(record.path, record.how)
+        elif isinstance(record, json_log.Failed) and record.path in tally.planned:
+            message = redact(record.message, ctx.secrets)
+            tally.failed.setdefault(record.path, message)
+            ctx.log.warning("%s failed: %s — %s", self.action, redact(record.path, ctx.secrets), message)
+        elif isinstance(record, json_log.Failed | json_log.Message) and _is_error(record):
+            text = record.message if isinstance(record, json_log.Failed) else record.text
+            tally.general.append(redact(text, ctx.secrets))
+            if isinstance(record, json_log.Message) and record.level in ("critical", "fatal"):
+                tally.fatal.append(tally.general[-1])
+            ctx.log.warning("rclone: %s", tally.general[-1])
+
+    def _confirm(self, path: str, how: str) -> None:
+        if path not in self.tally.planned or path in self.tally.confirmed:
+            return
+        self._start(path)
+        self.tally.confirmed[path] = how
+        nbytes = self._bytes(self.tally.planned[path])
+        self.ctx.reporter(ItemFinished(path, self.action, "done", nbytes))
+        self.ctx.log.info("%s %s: %s (%d bytes)", self.action, how, redact(path, self.ctx.secrets), nbytes)
+
+    def _bytes(self, action: Action) -> int:
+        """Bytes a finished item moved: an upload's size; a deletion moves none."""
+        return action.bytes if self.action == UPLOAD else 0
+
+    def unreachable(self, result: ProcessResult) -> str | None:
+        """rclone's reason when it failed before touching any file (the remote went away)."""
+        tally = self.tally
+        if result.ok or result.cancelled or tally.confirmed or tally.failed or not tally.fatal:
+            return None
+        return tally.fatal[-1]
+
+    def results(
+        self, result: ProcessResult, unconfirmed_ok: Callable[[Action], ItemResult | None]
+    ) -> list[ItemResult]:
+        """One ItemResult per planned file, in plan order; finishes the items rclone left open.
+
+        ``unconfirmed_ok`` decides a file rclone neither confirmed nor failed after a clean exit.
+        """
+        tally, out = self.tally, []
+        for path, action in tally.planned.items():
+            if path in tally.confirmed:
+                out.append(ItemResult(path, self.action, "done", "", self._bytes(action)))
+                continue
+            if result.cancelled:
+                # Errors while rclone is being stopped are the stop's, not the file's.
+                item = ItemResult(path, self.action, "skipped", "cancelled before rclone confirmed it")
+            elif path in tally.failed:
+                item = ItemResult(path, self.action, "failed", tally.failed[path] + attempt_note(action))
+            elif result.ok:
+                item = unconfirmed_ok(action) or ItemResult(
+                    path, self.action, "done", "", self._bytes(action)
+                )
+            else:
+                message = unconfirmed_message(result, tally, self.ctx.secrets)
+                item = ItemResult(path, self.action, "failed", message + attempt_note(action))
+            self.ctx.reporter(ItemFinished(path, self.action, item.status, item.bytes, item.message))
+            out.append(item)
+        return out
+
+
+def _is_error(record: json_log.Failed | json_log.Message) -> bool:
+    return isinstance(record, json_log.Failed) or record.is_error

@@ -1,0 +1,282 @@
+"""The rclone kind's pure parts: command lines, the JSON log, secrets, planning, the delete guard."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.bundled import RCLONE_EXE
+from engine.context import RunContext
+from engine.errors import ToolUnavailable
+from engine.events import Event, ItemFinished
+from engine.jobs.rclone import command, credentials, json_log, preflight
+from engine.jobs.rclone.deletes import delete_guard
+from engine.jobs.rclone.index import RetryEntry
+from engine.jobs.rclone.planner import compare
+from engine.jobs.rclone.scan import Scan
+from engine.jobs.rclone.tally import Watcher
+from engine.pathsafety import split_relative
+from engine.plan import Action, ActionKind
+from engine.process import ProcessResult
+
+# Lines as rclone v1.75 writes them (captured from real runs against a loopback sftp remote).
+COPIED = (
+    '{"time":"2026-11-26T22:56:35.825969523Z","level":"info","msg":"Copied (new)","size":6,'
+    '"object":"docs/two.txt","objectType":"*local.Object","source":"operations/copy.go:382"}'
+)
+PARTIAL_FAILED = (
+    '{"time":"2026-11-26T22:59:32.928774564Z","level":"error","msg":"partial file rename '
+    'failed: Move Rename failed","object":"two.txt.ac58328e.partial",'
+    '"objectType":"*sftp.Object","source":"operations/copy.go:369"}'
+)
+DIR_TIME = (
+    '{"time":"2026-11-26T22:56:35.826338243Z","level":"info","msg":"Set directory modification '
+    'time (using DirSetModTime)","object":"a","objectType":"string","source":"x"}'
+)
+STATS = (
+    '{"time":"2026-11-26T22:59:33Z","level":"notice","msg":"\\nTransferred: ...","stats":'
+    '{"bytes":8454144,"errors":1,"eta":3,"lastError":"boom","speed":8453105.1,'
+    '"totalBytes":20000000,"transferring":[{"bytes":8454144,"name":"big.bin","size":20000000}]},'
+    '"source":"accounting/stats.go:549"}'
+)
+CRITICAL = (
+    '{"time":"2026-11-26T22:58:31Z","level":"critical","msg":"Failed to create file system for '
+    '\\"SF:dest\\": NewFs: couldn\'t connect SSH: connection refused","source":"cmd/cmd.go:102"}'
+)
+
+
+def test_upload_command_is_one_batched_copy_with_json_log() -> None:
+    argv = command.upload_argv(
+        "rclone",
+        "/src",
+        "SF:backup",
+        "/tmp/list",
+        versions_dir="SF:backup/.v",
+        transfers=8,
+        config="/c/rclone.conf",
+    )
+    assert argv[:4] == ["rclone", "copy", "--files-from-raw", "/tmp/list"]
+    assert argv[-3:] == ["--", "/src", "SF:backup"]
+    for flag in ("--no-traverse", "--ignore-times", "--use-json-log", "-v", "--ask-password=false"):
+        assert flag in argv
+    pairs = {argv[i]: argv[i + 1] for i in range(len(argv) - 1)}
+    assert pairs["--stats"] == "1s" and pairs["--stats-log-level"] == "NOTICE"
+    assert pairs["--retries"] == "1" and pairs["--transfers"] == "8"
+    assert pairs["--backup-dir"] == "SF:backup/.v" and pairs["--config"] == "/c/rclone.conf"
+
+
+def test_first_run_lets_rclone_list_the_remote_and_adopt_what_is_there() -> None:
+    argv = command.upload_argv("rclone", "/s", "r:", "/l", versions_dir=None, traverse=True, adopt=True)
+    assert "--no-traverse" not in argv and "--ignore-times" not in argv and "--backup-dir" not in argv
+    assert "--config" not in argv
+
+
+def test_positionals_from_a_profile_can_never_be_flags() -> None:
+    argv = command.delete_argv("rclone", "-evil", "/l", versions_dir="-evil/.rearguard/versions/x")
+    assert argv[argv.index("--") + 1 :] == ["-evil", "-evil/.rearguard/versions/x"]
+    assert argv[1] == "move" and "--no-traverse" in argv
+    plain = command.delete_argv("rclone", "r:x", "/l", versions_dir=None)
+    assert plain[1] == "delete" and plain[-2:] == ["--", "r:x"]
+    assert command.stat_argv("rclone", "-x")[-2:] == ["--", "-x"]
+
+
+@pytest.mark.parametrize(
+    ("remote", "expected"),
+    [
+        ("sf:", "sf:.rearguard/versions/S"),
+        ("sf:/", "sf:/.rearguard/versions/S"),
+        ("sf:bucket/dir", "sf:bucket/dir/.rearguard/versions/S"),
+        ("/mnt/backup/", "/mnt/backup/.rearguard/versions/S"),
+    ],
+)
+def test_versions_folder_sits_at_the_remote_root(remote: str, expected: str) -> None:
+    assert command.versions_dir(remote, "S") == expected
+
+
+@pytest.mark.parametrize(
+    ("remote", "platform", "local"),
+    [
+        ("/mnt/x", "linux", "/mnt/x"),
+        ("rel/dir", "linux", "rel/dir"),
+        ("./a:b", "linux", "./a:b"),
+        ("sf:x", "linux", None),
+        (":sftp,host=h:x", "linux", None),
+        (":local:/m", "linux", "/m"),
+        ("C:\\backup", "win32", "C:\\backup"),
+        ("C:\\backup", "linux", None),
+        ("s3:b/c", "win32", None),
+    ],
+)
+def test_local_path_of_a_remote(remote: str, platform: str, local: str | None) -> None:
+    assert command.local_path_of(remote, platform) == local
+
+
+def test_json_log_lines_become_records() -> None:
+    assert json_log.parse_line(COPIED) == json_log.Copied("docs/two.txt", 6)
+    failed = json_log.parse_line(PARTIAL_FAILED)
+    assert isinstance(failed, json_log.Failed) and failed.path == "two.txt"
+    assert json_log.parse_line(DIR_TIME) == json_log.Message("info", DIR_TIME_MSG, "a")
+    stats = json_log.parse_line(STATS)
+    assert isinstance(stats, json_log.Stats)
+    assert (stats.bytes_done, stats.total_bytes, stats.eta_seconds, stats.errors) == (8454144, 20000000, 3, 1)
+    assert stats.transferring == (json_log.Transferring("big.bin", 8454144, 20000000),)
+    critical = json_log.parse_line(CRITICAL)
+    assert isinstance(critical, json_log.Message) and critical.is_error and critical.level == "critical"
+    assert json_log.parse_line("  ") is None
+    plain = json_log.parse_line("2026/11/26 22:56:41 ERROR : something")
+    assert isinstance(plain, json_log.Message) and plain.is_error
+    assert json_log.parse_line(
+        '{"level":"info","msg":"Moved (server-side)","object":"x","objectType":"*sftp.Object"}'
+    ) == json_log.Removed("x", "moved")
+
+
+DIR_TIME_MSG = "Set directory modification time (using DirSetModTime)"
+
+
+@given(st.text(min_size=1).filter(lambda s: "\n" not in s and "\r" not in s))
+def test_json_log_never_raises(text: str) -> None:
+    json_log.parse_line(text)
+    json_log.parse_line(json.dumps({"level": "error", "object": text, "objectType": "*x.Object"}))
+
+
+def test_secrets_are_found_in_remote_env_and_config(tmp_path: Path) -> None:
+    conf = tmp_path / "rclone.conf"
+    conf.write_text(
+        "[s3]\ntype = s3\naccess_key_id = AKIAEXAMPLE\nsecret_access_key = s3cr3tKey\n"
+        '[drive]\ntype = drive\ntoken = {"access_token":"ya29.tok","expiry":"x"}\n'
+        "[sf]\ntype = sftp\npass = obscuredPW\nuser = bob\n"
+    )
+    env = {"RCLONE_CONFIG_X_PASS": "envPW123", "RCLONE_CONFIG_X_USER": "alice", "HOME": "/nowhere"}
+    found = credentials.collect(":sftp,host=h,pass=inlinePW:dir", str(conf), env)
+    for secret in ("s3cr3tKey", "AKIAEXAMPLE", "ya29.tok", "obscuredPW", "envPW123", "inlinePW"):
+        assert secret in found
+    assert "bob" not in found and "alice" not in found and "sftp" not in found
+
+
+def test_default_config_is_read_for_secrets(tmp_path: Path) -> None:
+    conf = tmp_path / "own.conf"
+    conf.write_text("[x]\npass = defaultPW\n")
+    assert credentials.collect("x:", "", {"RCLONE_CONFIG": str(conf)}) == ["defaultPW"]
+
+
+def test_delete_guard() -> None:
+    assert delete_guard(0, 0, 0, 50) is None
+    assert delete_guard(5, 10, 5, 50) is None
+    assert "6 of 10" in (delete_guard(6, 10, 4, 50) or "")
+    assert "source is empty" in (delete_guard(1, 1, 0, 100) or "")
+
+
+def test_find_rclone_prefers_profile_then_frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = tmp_path / "mine" / "rclone"
+    mine.parent.mkdir()
+    mine.write_text("")
+    assert preflight.find_rclone(str(mine)) == str(mine)
+    with pytest.raises(ToolUnavailable, match="not a file"):
+        preflight.find_rclone(str(tmp_path / "nope"))
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    (frozen / RCLONE_EXE).write_text("")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(frozen), raising=False)
+    assert preflight.find_rclone() == str(frozen / RCLONE_EXE)
+
+
+# --- planning -------------------------------------------------------------------------------------
+
+paths = st.lists(st.text("ab/.é ", min_size=1, max_size=8), max_size=12).map(
+    lambda items: sorted({"/".join(split_relative(p)) for p in items if _ok(p)})
+)
+
+
+def _ok(raw: str) -> bool:
+    try:
+        split_relative(raw)
+    except ValueError:
+        return False
+    return True
+
+
+files_strategy = paths.flatmap(
+    lambda ps: st.fixed_dictionaries({p: st.tuples(st.integers(0, 3), st.integers(0, 3)) for p in ps})
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(files_strategy, files_strategy, st.sets(st.sampled_from(["a", "b", "a/b", "x"])))
+def test_applying_a_plan_leaves_nothing_to_do(
+    source: dict[str, tuple[int, int]], indexed: dict[str, tuple[int, int]], failed_before: set[str]
+) -> None:
+    retries = {p: RetryEntry(p, "err", 1, "t", "t") for p in failed_before}
+    plan = compare(Scan(files=dict(source)), indexed, retries)
+    after = dict(indexed)
+    for action in plan.actions:
+        assert not action.path.startswith("/") and ".." not in action.path.split("/")
+        if action.kind is ActionKind.UPLOAD:
+            after[action.path] = (action.bytes, action.mtime_ns or 0)
+            assert action.path in source
+        else:
+            assert action.path not in source
+            del after[action.path]
+    assert after == source
+    assert compare(Scan(files=dict(source)), after, {}).actions == ()
+    dropped = {n.path for n in plan.notes}
+    assert dropped == failed_before - set(source)
+
+
+def test_unreadable_folders_protect_their_indexed_files() -> None:
+    scan = Scan(files={"a": (1, 1)}, unreadable=["locked"], left_out={"locked": "cannot read"})
+    plan = compare(scan, {"a": (1, 1), "locked/b": (1, 1), "gone": (1, 1)}, {})
+    assert [(a.kind, a.path) for a in plan.actions] == [(ActionKind.DELETE, "gone")]
+
+
+def _watcher(paths: list[str], events: list[Event]) -> Watcher:
+    ctx = SimpleNamespace(reporter=events.append, secrets=["hunter22"], log=logging.getLogger("test"))
+    actions = [Action(ActionKind.UPLOAD, p, bytes=10) for p in paths]
+    return Watcher(cast(RunContext, ctx), actions)
+
+
+def test_watcher_turns_log_records_into_events_and_results() -> None:
+    events: list[Event] = []
+    watcher = _watcher(["a", "b", "c", "d"], events)
+    for line in (
+        STATS.replace("big.bin", "a"),
+        COPIED.replace("docs/two.txt", "a"),
+        PARTIAL_FAILED.replace("two.txt", "b").replace("Move Rename failed", "pw hunter22 bad"),
+        '{"level":"error","msg":"Attempt 1/1 failed with 1 errors","source":"x"}',
+    ):
+        record = json_log.parse_line(line)
+        assert record is not None
+        watcher(record)
+    assert [type(e).__name__ for e in events] == [
+        "TransferStats",
+        "ItemStarted",
+        "ItemProgress",
+        "ItemFinished",
+    ]
+    failed_run = ProcessResult(argv=[], returncode=1)
+    results = {r.path: r for r in watcher.results(failed_run, lambda a: None)}
+    assert results["a"].status == "done" and results["a"].bytes == 10
+    assert results["b"].status == "failed" and "hunter22" not in results["b"].message
+    assert results["c"].status == "failed" and "exit 1" in results["c"].message
+    assert "Attempt 1/1 failed" in results["c"].message
+    assert [(e.path, e.status) for e in events if isinstance(e, ItemFinished)][-3:] == [
+        ("b", "failed"),
+        ("c", "failed"),
+        ("d", "failed"),
+    ]
+
+
+def test_watcher_after_clean_exit_and_after_cancel() -> None:
+    watcher = _watcher(["a", "b"], [])
+    ok = {r.path: r.status for r in watcher.results(ProcessResult(argv=[], returncode=0), lambda a: None)}
+    assert ok == {"a": "done", "b": "done"}  # rclone found them already on the remote
+    cancelled = ProcessResult(argv=[], returncode=-15, cancelled=True)
+    assert {r.status for r in _watcher(["a"], []).results(cancelled, lambda a: None)} == {"skipped"}
