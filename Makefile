@@ -42,3 +42,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache
+
+# The packaged app: dist/rearguard/ (rearguard, rearguard-cli), smoke-tested, and its archive
+# dist/rearguard-VERSION-OS-ARCH.tar.gz|.zip. The release workflow runs the same script on each OS.
+package: install
+	$(BIN)/python packaging/build.py
