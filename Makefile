@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-export QT_QPA_PLATFORM ?= offscreen
-export QT_API := pyside6
+# Tests never need a screen; `make run` uses the real one.
+TEST_ENV := QT_QPA_PLATFORM=offscreen QT_API=pyside6
 
 .PHONY: install run test lint types imports pytest bench package clean
 
@@ -21,8 +21,8 @@ run: install
 	$(BIN)/python -m gui.demo
 
 lint: install
-	$(BIN)/ruff check engine gui tests
-	$(BIN)/ruff format --check engine gui tests
+	$(BIN)/ruff check engine gui tests packaging
+	$(BIN)/ruff format --check engine gui tests packaging
 
 types: install
 	$(BIN)/mypy
@@ -31,7 +31,7 @@ imports: install
 	$(BIN)/lint-imports
 
 pytest: install
-	$(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest
 
 test: lint types imports pytest
 
@@ -39,6 +39,9 @@ test: lint types imports pytest
 bench: install
 	@command -v rsync >/dev/null || (command -v apt-get >/dev/null && apt-get install -y -qq rsync >/dev/null) || echo "rsync not available: ratios against rsync are skipped"
 	$(BIN)/python tests/benchmarks/bench_mirror.py --files $${BENCH_FILES:-100000}
+	$(BIN)/python tests/benchmarks/bench_rclone.py --files $${BENCH_FILES:-100000}
+	$(TEST_ENV) $(BIN)/python tests/benchmarks/bench_gui.py --files $${BENCH_FILES:-100000}
+	$(TEST_ENV) $(BIN)/python -m pytest tests/benchmarks -m bench -s
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache

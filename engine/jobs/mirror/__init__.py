@@ -10,7 +10,7 @@ import os
 
 from engine.context import RunContext
 from engine.durations import parse_duration
-from engine.errors import Cancelled, SafetyRefusal
+from engine.errors import SafetyRefusal
 from engine.events import PhaseChanged
 from engine.filters import PathFilter
 from engine.jobs.mirror.apply import Mirror, flush_to_disk, remove_leftovers
@@ -85,9 +85,11 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
     folder_results, failed_dirs = mirror.make_folders(folders)
     results += folder_results
     results += mirror.copy_files(files, failed_dirs)
-    if ctx.cancel.is_set():
-        raise Cancelled("cancelled; files copied so far are complete, nothing half-written")
     failures = sum(1 for r in results if r.status == "failed")
+    if ctx.cancel.is_set():
+        # The runner reports the run as cancelled, keeping what was copied (each file complete).
+        results += [ItemResult(a.path, "delete", "skipped", "cancelled") for a in deletes]
+        return results
     if deletes and failures:
         ctx.warn(f"{len(deletes)} deletion(s) skipped because {failures} item(s) failed")
         results += [

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from engine import testhooks
 from engine.atomic import ChangedWhileCopying, CopyCancelled, copy_file_atomic, make_symlink_atomic
 from engine.context import RunContext
 from engine.events import ItemFinished, ItemProgress, ItemStarted, Reporter
@@ -24,6 +25,7 @@ from engine.report import ItemResult
 
 log = logging.getLogger("rearguard.mirror")
 WORKERS = 4
+SOURCE_GONE = "the source folder disappeared during the run (disconnected?); it is copied on the next run"
 CHUNK = 64
 _BIG = 1024 * 1024
 
@@ -77,6 +79,7 @@ class Mirror:
             move_to_versions(self.replica, rel, self.stamp)
         else:
             remove_entry(path)
+        testhooks.reached("set_aside")  # a crash test's kill point; nothing outside those tests
 
     # -- folders ---------------------------------------------------------------------------------
 
@@ -148,6 +151,8 @@ class Mirror:
             return ItemResult(rel, kind, "skipped", "cancelled")
         except FileNotFoundError as error:
             if not os.path.lexists(_real(self.source, rel)):
+                if not os.path.isdir(self.source):  # the share or disk went away, not just this file
+                    return ItemResult(rel, kind, "failed", SOURCE_GONE)
                 return ItemResult(rel, kind, "skipped", "no longer in the source")
             return ItemResult(rel, kind, "failed", _reason(error))
         except OSError as error:

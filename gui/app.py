@@ -1,0 +1,136 @@
+"""Starting the window: the QApplication, the qasync event loop and ``rearguard gui`` options.
+
+``rearguard gui --quit-after SECONDS [--screenshot FILE.png]`` opens the window, optionally saves a
+picture of it, and quits: CI smoke tests and the README screenshot use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from engine import __version__
+from engine.folders import Folders
+from gui import qt_fixes
+from gui.icons import app_icon
+from gui.main_window import MainWindow
+
+SCREENSHOT_SIZE = (1180, 740)
+GIL_SWITCH_S = 0.001
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rearguard gui", description="Open the Rearguard window.")
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="close the window after SECONDS (smoke tests, screenshots)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE.png",
+        type=Path,
+        help="with --quit-after: save a picture of the window just before quitting",
+    )
+    parser.add_argument("--version", action="version", version=f"rearguard {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``rearguard`` / ``rearguard gui``: open the window; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    if args.screenshot is not None and args.quit_after is None:
+        print("rearguard gui: --screenshot needs --quit-after SECONDS", file=sys.stderr)
+        return 2
+    if args.quit_after is not None and args.quit_after < 0:
+        print("rearguard gui: --quit-after must be 0 or more", file=sys.stderr)
+        return 2
+    return run_window(quit_after=args.quit_after, screenshot=args.screenshot)
+
+
+def make_app() -> QApplication:
+    qt_fixes.install()
+    # While a run's copy threads keep Python busy, the window's thread waits for the interpreter
+    # lock up to this long at each turn (default 5 ms); 1 ms keeps its stalls short.
+    sys.setswitchinterval(GIL_SWITCH_S)
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Rearguard")
+    app.setApplicationDisplayName("Rearguard")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Rearguard")
+    app.setDesktopFileName("rearguard")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run_window(
+    *,
+    quit_after: float | None = None,
+    screenshot: Path | None = None,
+    select: str | None = None,
+    folders: Folders | None = None,
+) -> int:
+    """Show the main window under a qasync loop until it closes (or ``quit_after`` passes)."""
+    app = make_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(folders, select=select)
+    if screenshot is not None:
+        window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine, whatever was saved
+    window.show()
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    _stop_on_ctrl_c(window)
+    saved = True
+
+    async def lifetime() -> None:
+        nonlocal saved
+        if quit_after is None:
+            await closed.wait()
+            return
+        try:
+            await asyncio.wait_for(closed.wait(), timeout=quit_after)
+            return
+        except TimeoutError:
+            pass
+        if screenshot is not None:
+            saved = save_screenshot(window, screenshot)
+        window.close()
+
+    with loop:
+        loop.run_until_complete(lifetime())
+    return 0 if saved else 1
+
+
+def save_screenshot(window: MainWindow, path: Path) -> bool:
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = bool(window.grab().save(str(path)))
+    if not ok:
+        print(f"rearguard gui: could not save the screenshot to {path}", file=sys.stderr)
+    return ok
+
+
+def _stop_on_ctrl_c(window: MainWindow) -> None:
+    """Ctrl+C in the terminal closes the window (Qt's loop would otherwise swallow it)."""
+    if sys.platform == "win32":
+        return
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+    ticker = QTimer(window)  # lets Python run its signal handlers while Qt waits
+    ticker.start(300)
+    ticker.timeout.connect(lambda: None)

@@ -1,0 +1,117 @@
+"""The History tab: a table of the selected profile's runs from the state database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from engine.folders import Folders
+from engine.report import human_bytes
+from engine.state import RunRow, StateDB
+from gui.icons import state_icon
+from gui.profile_list import STATUS_WORDS
+from gui.when import describe, describe_eta, parse_stamp
+
+COLUMNS = ("Started", "Duration", "Result", "Trigger", "Done", "Skipped", "Failed", "Size", "Reason")
+Index = QModelIndex | QPersistentModelIndex
+_NUMERIC = {1, 4, 5, 6, 7}
+MARKS = {"interrupted": "warning"}
+
+
+class HistoryModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.runs: list[RunRow] = []
+        self.now = datetime.now().astimezone()
+
+    def set_runs(self, runs: list[RunRow]) -> None:
+        self.beginResetModel()
+        self.runs = runs
+        self.now = datetime.now().astimezone()
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.runs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        run = self.runs[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(run, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == 2:
+            return state_icon(MARKS.get(run.status, run.status))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [f"{f['status']} {f['action']} {f['path']}: {f['message']}" for f in run.failures[:20]]
+            return "\n".join(([run.reason] if run.reason else []) + lines) or None
+        return None
+
+    def _text(self, run: RunRow, column: int) -> str:
+        started, finished = parse_stamp(run.started), parse_stamp(run.finished)
+        if column == 0:
+            return describe(started, self.now)
+        if column == 1:
+            if started is None or finished is None:
+                return ""
+            return describe_eta((finished - started).total_seconds())
+        if column == 2:
+            return STATUS_WORDS.get(run.status, run.status)
+        if column == 3:
+            return run.trigger
+        if column in (4, 5, 6):
+            return str((run.done, run.skipped, run.failed)[column - 4])
+        if column == 7:
+            return human_bytes(run.bytes)
+        return (run.reason or "").splitlines()[0] if run.reason else ""
+
+
+class HistoryView(QWidget):
+    def __init__(self, folders: Folders, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folders = folders
+        self.model = HistoryModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setAccessibleName("Run history")
+        self.empty = QLabel("No runs yet.")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+
+    def show_profile(self, name: str | None) -> None:
+        runs: list[RunRow] = []
+        if name and self.folders.state_db.exists():
+            db = StateDB(self.folders.state_db)
+            try:
+                runs = db.runs(name, limit=500)
+            finally:
+                db.close()
+        self.model.set_runs(runs)
+        self.empty.setText(
+            f"{len(runs)} run{'s' if len(runs) != 1 else ''}, newest first. Hover a run to see its failures."
+            if runs
+            else "No runs yet."
+        )

@@ -1,0 +1,522 @@
+"""The main window: profiles on the left; header and Progress / Settings / History / Log on the right.
+
+It owns the runs it starts (one RunSession per profile, several may run at once) and guards the
+editor: leaving a profile, running it or quitting with unsaved changes always asks first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import __version__
+from engine.errors import ProfileError, RunLocked
+from engine.folders import Folders, app_folders
+from engine.logs import LOGGER_NAME
+from engine.profile_store import delete_profile, duplicate_profile, rename_profile, unique_name
+from engine.profiles import profile_path, read_profile
+from gui import qt_fixes
+from gui.history_view import HistoryView
+from gui.icons import app_icon
+from gui.log_view import LogView, install_log_buffer
+from gui.profile_editor import ProfileEditor
+from gui.profile_header import ProfileHeader
+from gui.profile_list import ProfileDelegate, ProfileListModel, ProfileRow, gather_rows
+from gui.progress_panel import ProgressPanel
+from gui.run_worker import RunResult, RunSession
+from gui.window_actions import install_actions, open_folder, show_list_menu
+
+Button = QMessageBox.StandardButton
+TARGET_KEYS = ("replica", "target", "remote")
+REFRESH_MS = 30_000
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, folders: Folders | None = None, *, select: str | None = None) -> None:
+        qt_fixes.install()
+        super().__init__()
+        self.folders = (folders or app_folders()).create()
+        self.sessions: dict[str, RunSession] = {}
+        self.shown_name: str | None = None  # the saved profile shown on the right (None: draft/none)
+        self._restoring = False
+        self.log_buffer = install_log_buffer()
+        self.setWindowTitle("Rearguard[*]")
+        self.setWindowIcon(app_icon())
+        self.setMinimumSize(820, 520)
+        self._build_widgets()
+        install_actions(self)  # run_action, preview_action, cancel_action, new_actions, … and menus
+        self.settings = QSettings(str(self.folders.data / "window.ini"), QSettings.Format.IniFormat)
+        self._restore_geometry()
+        self.clock = QTimer(self)
+        self.clock.setInterval(REFRESH_MS)
+        self.clock.timeout.connect(lambda: self.refresh_profiles())
+        self.clock.start()
+        self.refresh_profiles(select=select or str(self.settings.value("selected", "") or "") or None)
+        if self.shown_name is None and self.list_model.rows:
+            self.select(self.list_model.rows[0].name)
+        self._update_actions()
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.list_model = ProfileListModel(self)
+        self.list = QListView()
+        self.list.setModel(self.list_model)
+        self.list.setItemDelegate(ProfileDelegate(self.list))
+        self.list.setAccessibleName("Profiles")
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(lambda pos: show_list_menu(self, pos))
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        heading = QLabel("<b>PROFILES</b>")
+        heading.setBuddy(self.list)
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(6, 6, 0, 6)
+        left_box.addWidget(heading)
+        left_box.addWidget(self.list, 1)
+        self.header = ProfileHeader()
+        self.progress = ProgressPanel()
+        self.progress.report.retry.connect(lambda: self.start_run())
+        self.editor = ProfileEditor(self.folders)
+        self.editor.saved.connect(self._saved)
+        self.editor.dirty_changed.connect(self._dirty_changed)
+        self.history = HistoryView(self.folders)
+        self.log_view = LogView(self.log_buffer)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for widget, title in (
+            (self.progress, "&Progress"),
+            (self.editor, "&Settings"),
+            (self.history, "&History"),
+            (self.log_view, "&Log"),
+        ):
+            self.tabs.addTab(widget, title)
+        right = QWidget()
+        right_box = QVBoxLayout(right)
+        right_box.setContentsMargins(0, 6, 6, 6)
+        right_box.addWidget(self.header)
+        right_box.addWidget(self.tabs, 1)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(left)
+        self.split.addWidget(right)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([290, 800])
+        self.split.setChildrenCollapsible(False)
+        self.setCentralWidget(self.split)
+        self.summary = QLabel()
+        self.statusBar().addPermanentWidget(self.summary)
+
+    # -- dialogs (one place, so tests can answer them) ---------------------------------------------
+
+    def ask(self, title: str, text: str, buttons: Button, default: Button) -> Button:
+        return QMessageBox.question(self, title, text, buttons, default)
+
+    def ask_text(self, title: str, label: str, text: str) -> str | None:
+        value, ok = QInputDialog.getText(self, title, label, QLineEdit.EchoMode.Normal, text)
+        return value if ok else None
+
+    def tell(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Rearguard",
+            f"<b>Rearguard {__version__}</b><br>Dependable backups: Revit Server models, "
+            f"rclone remotes and folder mirrors.<br><br>Profiles: {self.folders.profiles}"
+            f"<br>Logs: {self.folders.logs}<br>State: {self.folders.state_db}",
+        )
+
+    # -- the profile list -------------------------------------------------------------------------
+
+    def refresh_profiles(self, select: str | None = None) -> None:
+        """Re-read the profiles folder and run history; keep (or move) the selection."""
+        now = datetime.now().astimezone()
+        rows = gather_rows(self.folders, now)
+        for row in rows:
+            session = self.sessions.get(row.name)
+            if session is not None and session.running:
+                row.activity = _activity(session)
+        keep = select or self.shown_name
+        self._restoring = True
+        try:
+            reset = self.list_model.set_rows(rows, now)
+            number = self.list_model.row_for(keep) if keep else -1
+            if number >= 0 and (reset or select):
+                self._set_current(number)
+        finally:
+            self._restoring = False
+        if select and self.list_model.row_for(select) >= 0 and select != self.shown_name:
+            self.show_profile(select)
+        elif self.shown_name is not None and self.list_model.row_for(self.shown_name) < 0:
+            self.show_profile(None)
+        elif self.shown_name is not None:
+            self._show_header()
+        self._update_summary()
+
+    def _set_current(self, number: int) -> None:
+        self.list.selectionModel().setCurrentIndex(
+            self.list_model.index(number), QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+
+    def select(self, name: str) -> None:
+        number = self.list_model.row_for(name)
+        if number >= 0:
+            self.list.setCurrentIndex(self.list_model.index(number))
+
+    def row(self, name: str | None) -> ProfileRow | None:
+        number = self.list_model.row_for(name) if name else -1
+        return self.list_model.rows[number] if number >= 0 else None
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if self._restoring:
+            return
+        name = self.list_model.rows[current.row()].name if current.isValid() else None
+        if name == self.shown_name:
+            return
+        if not self.confirm_leave_editor():
+            self._restoring = True
+            self.list.selectionModel().setCurrentIndex(
+                previous, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+            self._restoring = False
+            return
+        number = self.list_model.row_for(name) if name else -1
+        if number >= 0:  # saving on the way may have re-read the list: keep the user's choice
+            self._restoring = True
+            self._set_current(number)
+            self._restoring = False
+        self.show_profile(name)
+
+    def show_profile(self, name: str | None) -> None:
+        """Show a saved profile on the right (or nothing)."""
+        self.shown_name = name
+        row = self.row(name)
+        if row is None:
+            self.shown_name = None
+            self.header.show_nothing()
+            self.editor.clear()
+            self.history.show_profile(None)
+            self.progress.show_idle()
+            self.log_view.set_folder(None)
+            self._update_actions()
+            return
+        self._show_header()
+        self.editor.load_entry(row.entry)
+        self.history.show_profile(row.name)
+        self.log_view.set_folder(self.folders.profile_logs(row.name))
+        session = self.sessions.get(row.name)
+        if session is not None:
+            self.progress.show_session(session)
+        elif row.last is not None:
+            self.progress.show_last(row.name, row.last, datetime.now().astimezone())
+        else:
+            self.progress.show_idle()
+        self._update_actions()
+
+    def _show_header(self) -> None:
+        row = self.row(self.shown_name)
+        if row is not None:
+            self.header.show_row(row, datetime.now().astimezone())
+
+    # -- the editor -------------------------------------------------------------------------------
+
+    def confirm_leave_editor(self, doing: str = "leave this profile") -> bool:
+        """Before the editor's content goes away: Save, Discard or stay (Cancel)."""
+        if not self.editor.is_dirty:
+            return True
+        name = self.editor.name.text() or "the new profile"
+        choice = self.ask(
+            "Unsaved changes",
+            f"The settings of '{name}' have unsaved changes.\n\nSave them before you {doing}?",
+            Button.Save | Button.Discard | Button.Cancel,
+            Button.Save,
+        )
+        if choice == Button.Save:
+            if self.editor.save():
+                return True
+            self.tabs.setCurrentWidget(self.editor)
+            self.tell("Cannot save yet", "The settings have problems; they are shown beside each field.")
+            return False
+        if choice == Button.Discard:
+            self.editor.revert()
+            return True
+        return False
+
+    def new_profile(self, kind: str) -> None:
+        if not self.confirm_leave_editor("start a new profile"):
+            return
+        self._restoring = True
+        self.list.selectionModel().clearCurrentIndex()
+        self.list.clearSelection()
+        self._restoring = False
+        self.show_profile(None)
+        self.header.show_draft(kind)
+        self.editor.new_profile(kind, unique_name(self.folders, f"New {kind}"))
+        self.tabs.setCurrentWidget(self.editor)
+        self.editor.name.setFocus()
+
+    def _saved(self, name: str, old: str) -> None:
+        self.statusBar().showMessage(f"Saved profile '{name}' to {profile_path(self.folders, name)}", 8000)
+        self.shown_name = name
+        self.refresh_profiles(select=name)
+        self._show_header()
+        self._update_actions()
+
+    def _dirty_changed(self, dirty: bool) -> None:
+        self.setWindowModified(dirty)
+        self.tabs.setTabText(1, "&Settings •" if dirty else "&Settings")
+
+    # -- duplicate, rename, delete ----------------------------------------------------------------
+
+    def duplicate_current(self) -> None:
+        name = self.shown_name
+        if name is None or not self.confirm_leave_editor("duplicate it"):
+            return
+        try:
+            copy = duplicate_profile(self.folders, name)
+        except (ProfileError, OSError) as error:
+            self.tell("Cannot duplicate", str(error))
+            return
+        self.refresh_profiles(select=copy.name)
+        self.tabs.setCurrentWidget(self.editor)
+        self.statusBar().showMessage(f"Duplicated '{name}' as '{copy.name}'", 8000)
+
+    def rename_current(self) -> None:
+        name = self.shown_name
+        if name is None or self._running(name) or not self.confirm_leave_editor("rename it"):
+            return
+        new = self.ask_text("Rename profile", f"New name for '{name}':", name)
+        if new is None or new.strip() == name:
+            return
+        new = new.strip()
+        try:
+            rename_profile(self.folders, name, new)
+        except (ProfileError, RunLocked, OSError) as error:
+            self.tell("Cannot rename", str(error))
+            return
+        self.sessions.pop(name, None)
+        self.shown_name = None
+        self.refresh_profiles(select=new)
+        self.statusBar().showMessage(f"Renamed '{name}' to '{new}' (its history came along)", 8000)
+
+    def delete_current(self) -> None:
+        name = self.shown_name
+        if name is None or self._running(name):
+            return
+        choice = self.ask(
+            "Delete profile",
+            f"Delete the profile '{name}'?\n\nOnly the profile file is "
+            "removed; backups already made and the run history stay.",
+            Button.Yes | Button.No,
+            Button.No,
+        )
+        if choice != Button.Yes:
+            return
+        try:
+            delete_profile(self.folders, name)
+        except (ProfileError, RunLocked, OSError) as error:
+            self.tell("Cannot delete", str(error))
+            return
+        self.sessions.pop(name, None)
+        self.editor.clear()
+        self.shown_name = None
+        self.refresh_profiles()
+        if self.list_model.rows:
+            self.select(self.list_model.rows[0].name)
+        self.statusBar().showMessage(f"Deleted profile '{name}'", 8000)
+
+    def _running(self, name: str) -> bool:
+        session = self.sessions.get(name)
+        if session is not None and session.running:
+            self.tell("Profile is running", f"'{name}' is running; cancel the run first.")
+            return True
+        return False
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def start_run(
+        self, name: str | None = None, *, dry_run: bool = False, trigger: str = "gui"
+    ) -> RunSession | None:
+        """Run (or preview) a saved profile in a worker thread; the Progress tab follows it."""
+        name = name or self.shown_name
+        if name is None:
+            return None
+        if name == self.shown_name and not self.confirm_leave_editor("preview it" if dry_run else "run it"):
+            return None
+        current = self.sessions.get(name)
+        if current is not None and current.running:
+            self.statusBar().showMessage(f"'{name}' is already running", 5000)
+            return None
+        try:
+            profile = read_profile(profile_path(self.folders, name))
+        except ProfileError as error:
+            if name == self.shown_name:
+                self.progress.show_error("failed", f"<b>The profile cannot be used:</b><br>{error}")
+                self.tabs.setCurrentWidget(self.progress)
+            return None
+        session = RunSession(profile, self.folders, dry_run=dry_run, trigger=trigger, parent=self)
+        session.updated.connect(lambda: self._session_updated(name, session))
+        session.finished.connect(lambda result: self._session_finished(name, session, result))
+        if current is not None:
+            current.deleteLater()
+        self.sessions[name] = session
+        if name == self.shown_name:
+            self.progress.show_session(session)
+            self.tabs.setCurrentWidget(self.progress)
+        session.start()
+        self.list_model.set_activity(name, _activity(session))
+        self._update_actions()
+        self._update_summary()
+        return session
+
+    def cancel_run(self, name: str | None = None) -> None:
+        session = self.sessions.get(name or self.shown_name or "")
+        if session is not None and session.running:
+            session.cancel()
+            self.progress.refresh()
+            self.statusBar().showMessage(f"Cancelling '{session.profile.name}' after the current file…", 5000)
+        self._update_actions()
+
+    def _session_updated(self, name: str, session: RunSession) -> None:
+        if session.running:
+            self.list_model.set_activity(name, _activity(session))
+            if name == self.shown_name:
+                self._show_header()
+
+    def _session_finished(self, name: str, session: RunSession, result: RunResult) -> None:
+        self.list_model.set_activity(name, "")
+        self.refresh_profiles()
+        if name == self.shown_name:
+            self.history.show_profile(name)
+        outcome = result.outcome
+        if result.error:
+            message = f"{name}: {result.error.splitlines()[0]}"
+        elif session.dry_run:
+            message = f"Preview of '{name}' ready" + (
+                " — a run would be refused" if outcome and outcome.reason else ""
+            )
+        elif outcome is not None and outcome.report is not None:
+            message = outcome.report.summary().splitlines()[0]
+        else:
+            message = f"{name}: finished"
+        self.statusBar().showMessage(message, 15000)
+        self._update_actions()
+        QApplication.alert(self)
+
+    # -- folders ----------------------------------------------------------------------------------
+
+    def target_folder(self, name: str | None = None) -> Path | None:
+        row = self.row(name or self.shown_name)
+        if row is None or row.entry.profile is None:
+            return None
+        section = getattr(row.entry.profile.spec, row.entry.profile.kind, None)
+        for key in TARGET_KEYS:
+            value = getattr(section, key, None)
+            if isinstance(value, str) and value.strip():
+                path = Path(value).expanduser()
+                if path.is_dir():
+                    return path
+        return None
+
+    def open_target(self) -> None:
+        folder = self.target_folder()
+        if folder is None:
+            self.statusBar().showMessage("The target is not a folder on this computer (yet)", 5000)
+            return
+        open_folder(folder)
+
+    def open_logs(self) -> None:
+        if self.shown_name is not None:
+            open_folder(self.folders.profile_logs(self.shown_name))
+
+    # -- state of the window ----------------------------------------------------------------------
+
+    def _update_actions(self) -> None:
+        row = self.row(self.shown_name)
+        valid = row is not None and row.entry.profile is not None
+        session = self.sessions.get(self.shown_name or "")
+        running = session is not None and session.running
+        self.run_action.setEnabled(valid and not running)
+        self.preview_action.setEnabled(valid and not running)
+        self.cancel_action.setEnabled(
+            running and session is not None and not session.cancelled and not session.dry_run
+        )
+        self.duplicate_action.setEnabled(valid)
+        self.rename_action.setEnabled(row is not None and not running)
+        self.delete_action.setEnabled(row is not None and not running)
+        self.open_target_action.setEnabled(valid)
+        self.open_logs_action.setEnabled(row is not None)
+
+    def _update_summary(self) -> None:
+        rows = self.list_model.rows
+        running = sum(1 for s in self.sessions.values() if s.running)
+        scheduled = sum(1 for r in rows if r.next_run is not None)
+        failed = [r.name for r in rows if r.last is not None and r.last.status not in ("ok", "running")]
+        parts = [f"{len(rows)} profile{'s' if len(rows) != 1 else ''}", f"{scheduled} scheduled"]
+        if running:
+            parts.append(f"{running} running")
+        if failed:
+            parts.append(f"last run not ok: {', '.join(failed[:3])}" + ("…" if len(failed) > 3 else ""))
+        self.summary.setText(" · ".join(parts))
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1180, 760)
+        split = self.settings.value("split")
+        if split is not None:
+            self.split.restoreState(split)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_leave_editor("quit"):
+            event.ignore()
+            return
+        running = [s for s in self.sessions.values() if s.running]
+        if running:
+            names = ", ".join(s.profile.name for s in running)
+            choice = self.ask(
+                "Runs in progress",
+                f"Still running: {names}.\n\nStop them and quit? Files "
+                "copied so far stay complete; the next run finishes the job.",
+                Button.Yes | Button.No,
+                Button.No,
+            )
+            if choice != Button.Yes:
+                event.ignore()
+                return
+            for session in running:
+                session.stop_and_wait()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("split", self.split.saveState())
+        self.settings.setValue("selected", self.shown_name or "")
+        self.settings.sync()
+        logging.getLogger(LOGGER_NAME).removeHandler(self.log_buffer)
+        event.accept()
+
+
+def _activity(session: RunSession) -> str:
+    if session.dry_run:
+        return "previewing…"
+    if session.cancelled:
+        return "cancelling…"
+    return f"running {session.stats.percent:.0f} %"

@@ -1,0 +1,305 @@
+"""The Settings tab: name, kind and the kind's form (one page per kind), validated as you type by
+the same ``validate_spec`` the engine loads files with, saved as the profile's TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.errors import ProfileError
+from engine.folders import Folders
+from engine.profile_store import save_profile
+from engine.profiles import KINDS, ProfileEntry, ProfileSpec, profile_path, validate_spec
+from gui.form_fields import LABEL_WIDTH
+from gui.kind_form import KindForm
+
+VALIDATE_DELAY_MS = 150
+VALIDATE_DELAY_MS = 150
+
+
+class ProfileEditor(QWidget):
+    """Name and kind, the kind's form (one page per kind), problems, Save and Revert."""
+
+    saved = Signal(str, str)  # new name, old name ("" for a new profile)
+    dirty_changed = Signal(bool)
+
+    def __init__(self, folders: Folders, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folders = folders
+        self.original_name = ""  # the file's name; "" while the profile is new
+        self.file_problems: list[str] = []
+        self.problems: list[str] = []
+        self.spec: ProfileSpec | None = None
+        self._baseline: tuple[str, dict[str, Any]] | None = None
+        self._dirty = False
+        self.name = QLineEdit()
+        self.name.setAccessibleName("Profile name")
+        self.name.setToolTip(
+            "The profile's file name in the profiles folder; letters, digits, spaces and . _ - @ +"
+        )
+        self.name_error = QLabel()
+        self.name_error.setStyleSheet("color: #c62828;")
+        self.name_error.hide()
+        self.kind = QComboBox()
+        self.kind.addItems(list(KINDS))
+        self.kind.setAccessibleName("Kind")
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setObjectName("problemBanner")
+        self.banner.setStyleSheet(
+            "#problemBanner { border: 1px solid #d9822b; border-radius: 4px;"
+            " padding: 6px; background: rgba(217,130,43,0.12); }"
+        )
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+        self.pages = QStackedWidget()
+        self.forms = {kind: KindForm(kind) for kind in KINDS}
+        for form in self.forms.values():
+            self.pages.addWidget(form)
+            form.changed.connect(self._schedule_validation)
+        self.save_button = QPushButton("&Save")
+        self.save_button.setToolTip("Save the profile file (Ctrl+S)")
+        self.save_button.setDefault(True)
+        self.revert_button = QPushButton("&Revert")
+        self.revert_button.setToolTip("Forget the changes and show the saved profile again")
+        self.status = QLabel()
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.revert)
+        self.name.textChanged.connect(self._schedule_validation)
+        self.kind.currentTextChanged.connect(self._kind_changed)
+        self._build_layout()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(VALIDATE_DELAY_MS)
+        self.timer.timeout.connect(self.validate)
+        self.clear()
+
+    def _build_layout(self) -> None:
+        head = QFormLayout()
+        name_box = QVBoxLayout()
+        name_box.setSpacing(2)
+        name_box.addWidget(self.name)
+        name_box.addWidget(self.name_error)
+        name_label = QLabel("&Name *")
+        name_label.setBuddy(self.name)
+        name_label.setMinimumWidth(LABEL_WIDTH)
+        head.addRow(name_label, name_box)
+        kind_label = QLabel("&Kind")
+        kind_label.setBuddy(self.kind)
+        head.addRow(kind_label, self.kind)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addLayout(head)
+        inner_layout.addWidget(self.banner)
+        inner_layout.addWidget(self.pages, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(inner)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+
+    # -- what is shown ----------------------------------------------------------------------------
+
+    @property
+    def form(self) -> KindForm:
+        return self.forms[self.kind.currentText()]
+
+    @property
+    def is_new(self) -> bool:
+        return not self.original_name
+
+    @property
+    def has_profile(self) -> bool:
+        return self._baseline is not None
+
+    def clear(self) -> None:
+        self.original_name, self.file_problems, self._baseline = "", [], None
+        self.name.clear()
+        self.setEnabled(False)
+        self._set_dirty(False)
+        self._show_banner([])
+
+    def load_entry(self, entry: ProfileEntry) -> None:
+        """Show a profile file; a broken one shows what could be read, and its problems."""
+        data: dict[str, Any] = {}
+        if entry.profile is not None:
+            data = entry.profile.spec.model_dump(exclude_none=True)
+            self.file_problems = []
+        else:
+            self.file_problems = list(entry.error.problems) if entry.error else []
+            try:
+                data = tomllib.loads(entry.path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                data = {}
+        kind = data.get("kind") if data.get("kind") in KINDS else None
+        self._show(entry.name, kind or KINDS[0], data, kind_known=kind is not None)
+
+    def new_profile(self, kind: str, name: str) -> None:
+        """Start a new profile of ``kind``; it exists once saved."""
+        self.file_problems = []
+        self._show("", kind, {"kind": kind}, kind_known=True)
+        self.name.setText(name)
+        self._baseline = (name, self.form.values())
+        self._set_dirty(False)
+        self.name.setFocus()
+        self.name.selectAll()
+
+    def _show(self, name: str, kind: str, data: dict[str, Any], *, kind_known: bool) -> None:
+        self.setEnabled(True)
+        self.original_name = name
+        blocked = self.kind.blockSignals(True)
+        self.kind.setCurrentText(kind)
+        self.kind.blockSignals(blocked)
+        self.kind.setEnabled(not name or not kind_known)
+        self.pages.setCurrentWidget(self.forms[kind])
+        self.form.load(data)
+        blocked = self.name.blockSignals(True)
+        self.name.setText(name)
+        self.name.blockSignals(blocked)
+        self.name.setReadOnly(bool(name))
+        self._baseline = (name, self.form.values())
+        self._set_dirty(False)
+        self.validate()
+
+    def _kind_changed(self, kind: str) -> None:
+        self.pages.setCurrentWidget(self.forms[kind])
+        self._schedule_validation()
+
+    # -- validation -------------------------------------------------------------------------------
+
+    def _schedule_validation(self) -> None:
+        self._set_dirty(self._differs())
+        self.timer.start()
+
+    def _differs(self) -> bool:
+        if self._baseline is None:
+            return False
+        return (self.name.text(), self.form.values()) != self._baseline
+
+    def validate(self) -> list[str]:
+        """Check the form with the engine's model; show each problem where it belongs."""
+        self.timer.stop()
+        if self._baseline is None:
+            return []
+        name_problem = self._name_problem()
+        self.name_error.setText("⚠ " + name_problem if name_problem else "")
+        self.name_error.setVisible(bool(name_problem))
+        self.spec = None
+        problems: list[str] = []
+        try:
+            self.spec = validate_spec(self.form.values(), self.name.text() or "new profile")
+        except ProfileError as error:
+            problems = error.problems
+        loose = self.form.show_problems(problems)
+        self.problems = ([name_problem] if name_problem else []) + problems
+        self._show_banner(loose)
+        self._update_buttons()
+        return self.problems
+
+    def _name_problem(self) -> str | None:
+        name = self.name.text()
+        try:
+            path = profile_path(self.folders, name)
+        except ProfileError as error:
+            return error.problems[0] if name else "a name is needed"
+        if name != self.original_name and path.exists():
+            return f"a profile called '{name}' already exists"
+        return None
+
+    def _show_banner(self, loose: list[str]) -> None:
+        lines = []
+        if self.file_problems:
+            lines.append(
+                "<b>The saved file has problems</b> (the form shows what could be read; "
+                "Save writes a corrected file):"
+            )
+            lines += [f"• {_escape(p)}" for p in self.file_problems]
+        if loose:
+            lines += [f"⚠ {_escape(p)}" for p in loose]
+        self.banner.setText("<br>".join(lines))
+        self.banner.setVisible(bool(lines))
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirty_changed.emit(dirty)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        needs_save = self._dirty or self.is_new or bool(self.file_problems)
+        self.save_button.setEnabled(self.has_profile and needs_save and not self.problems)
+        self.revert_button.setEnabled(self.has_profile and self._dirty)
+        if not self.has_profile:
+            self.status.setText("")
+        elif self.problems:
+            count = len(self.problems)
+            self.status.setText(f"⚠ {count} problem{'s' if count > 1 else ''} to fix before saving")
+        elif self._dirty or self.is_new:
+            self.status.setText("Unsaved changes" if not self.is_new else "New profile, not saved yet")
+        else:
+            self.status.setText("Saved")
+
+    @property
+    def is_dirty(self) -> bool:
+        """True when leaving now would lose something the user typed."""
+        return self.has_profile and self._differs()
+
+    # -- save and revert --------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Write the profile file; False (problems shown) when the form is not valid."""
+        if not self.has_profile:
+            return False
+        if self.validate() or self.spec is None:
+            return False
+        name, old = self.name.text(), self.original_name
+        try:
+            save_profile(self.folders, name, self.spec)
+        except (OSError, ProfileError) as error:
+            self._show_banner([f"could not save: {error}"])
+            return False
+        self.original_name = name
+        self.file_problems = []
+        self.name.setReadOnly(True)
+        self.kind.setEnabled(False)
+        self._baseline = (name, self.form.values())
+        self._set_dirty(False)
+        self.validate()
+        self.saved.emit(name, old)
+        return True
+
+    def revert(self) -> None:
+        if self._baseline is None:
+            return
+        name, data = self._baseline
+        self.form.load(data)
+        blocked = self.name.blockSignals(True)
+        self.name.setText(name)
+        self.name.blockSignals(blocked)
+        self._set_dirty(False)
+        self.validate()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")

@@ -1,0 +1,127 @@
+"""The header above the tabs: the facts a user checks every morning about the selected profile."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from gui.icons import state_icon
+from gui.profile_list import STATUS_WORDS, ProfileRow
+from gui.when import describe, describe_age, parse_stamp
+
+UNSCHEDULED_ALERT = timedelta(days=7)  # no good run for this long is worth a warning anyway
+
+
+def overdue_after(row: ProfileRow) -> timedelta | None:
+    """How long without a good run before the header warns: twice the schedule, else a week."""
+    profile = row.entry.profile
+    if profile is None:
+        return None
+    schedule = profile.spec.schedule
+    return 2 * schedule.interval if schedule is not None else UNSCHEDULED_ALERT
+
+
+class ProfileHeader(QWidget):
+    """Name, kind and description; last good run, last run, next run, time since a good run."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mark = QLabel()
+        self.title = QLabel()
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel()
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.last_good = QLabel()
+        self.last_run = QLabel()
+        self.next = QLabel()
+        self.age = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(self.mark)
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(self.subtitle)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(24)
+        grid.addWidget(self.last_good, 0, 0)
+        grid.addWidget(self.next, 0, 1)
+        grid.addWidget(self.last_run, 1, 0)
+        grid.addWidget(self.age, 1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addLayout(grid)
+        self.show_nothing()
+
+    def _set_mark(self, state: str) -> None:
+        self.mark.setPixmap(state_icon(state).pixmap(24, 24))
+
+    def show_nothing(self) -> None:
+        self._set_mark("never")
+        self.title.setText("No profile selected")
+        self.subtitle.setText("")
+        self.last_good.setText("Create one with New (Ctrl+N).")
+        for label in (self.last_run, self.next, self.age):
+            label.setText("")
+
+    def show_draft(self, kind: str) -> None:
+        self._set_mark("never")
+        self.title.setText(f"New {kind} profile")
+        self.subtitle.setText("not saved yet")
+        self.last_good.setText("Fill in the Settings and press Save (Ctrl+S).")
+        for label in (self.last_run, self.next, self.age):
+            label.setText("")
+
+    def show_row(self, row: ProfileRow, now: datetime) -> None:
+        self._set_mark(row.mark)
+        self.title.setText(row.name)
+        profile = row.entry.profile
+        if profile is None:
+            self.subtitle.setText("invalid profile file")
+            self.last_good.setText(f"File: {row.entry.path}")
+            self.last_run.setText("Fix it in Settings (the problems are listed there).")
+            self.next.setText("")
+            self.age.setText("")
+            return
+        description = profile.spec.description
+        self.subtitle.setText(" · ".join(t for t in (profile.kind, row.schedule_text, description) if t))
+        self.last_good.setText(f"Last good run: {row.last_good_text(now)}")
+        if row.activity:
+            self.last_run.setText(f"Now: {row.activity}")
+        elif row.last is None:
+            self.last_run.setText("Last run: never")
+        else:
+            word = STATUS_WORDS.get(row.last.status, row.last.status)
+            when = describe(parse_stamp(row.last.started), now)
+            extra = f" ({row.last.failed} failed)" if row.last.failed else ""
+            self.last_run.setText(f"Last run: {when} — {word}{extra}")
+        if row.next_run is None:
+            self.next.setText("Next run: only when asked (no schedule)")
+        else:
+            self.next.setText(f"Next run: {describe(row.next_run, now) if row.next_run > now else 'due now'}")
+        self._show_age(row, now)
+
+    def _show_age(self, row: ProfileRow, now: datetime) -> None:
+        limit = overdue_after(row)
+        good = parse_stamp(row.last_good.started) if row.last_good else None
+        if good is None:
+            overdue = row.last is not None
+            text = "No good run yet"
+        else:
+            age = now - good
+            overdue = limit is not None and age > limit
+            text = f"Since the last good run: {describe_age(age)}"
+        if overdue:
+            self.age.setText(f"⚠ {text} — overdue")
+            self.age.setStyleSheet("color: #c62828; font-weight: bold;")
+        else:
+            self.age.setText(text)
+            self.age.setStyleSheet("")

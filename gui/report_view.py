@@ -1,0 +1,202 @@
+"""The report shown when a run ends: its result, counts, warnings and every failure with its reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.report import ItemResult, RunReport, human_bytes
+from engine.state import RunRow
+from gui.icons import state_icon
+from gui.run_stats import RunStats
+from gui.when import describe_eta, parse_stamp
+
+Index = QModelIndex | QPersistentModelIndex
+HEADLINES = {
+    "ok": "Finished: everything done",
+    "failed": "Finished with failures",
+    "refused": "Refused — nothing was changed",
+    "cancelled": "Cancelled — files copied so far are complete",
+    "unavailable": "Could not run — a tool or remote is unavailable",
+    "interrupted": "Interrupted — the program stopped during the run; the next run finishes the job",
+}
+
+
+class FailureModel(QAbstractTableModel):
+    COLUMNS = ("Path", "Action", "Result", "Reason")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.items: list[ItemResult] = []
+
+    def set_items(self, items: list[ItemResult]) -> None:
+        self.beginResetModel()
+        self.items = items
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return (item.path, item.action, item.status, item.message)[index.column()]
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 2:
+            return state_icon(item.status)
+        return None
+
+
+class ReportView(QWidget):
+    """Headline with a mark, the counts, warnings, and a table of failures."""
+
+    retry = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.status = ""
+        self.reason_text: str | None = None
+        self.shown_counts: dict[str, int] = {}
+        self.mark = QLabel()
+        self.headline = QLabel()
+        font = QFont(self.headline.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.headline.setFont(font)
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.counts: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        for column, key in enumerate(("planned", "done", "skipped", "failed", "bytes", "time")):
+            title = QLabel(key.capitalize() if key != "bytes" else "Copied")
+            value = QLabel("—")
+            value.setObjectName(f"count-{key}")
+            value.setFont(font)
+            grid.addWidget(title, 0, column)
+            grid.addWidget(value, 1, column)
+            self.counts[key] = value
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.failures = FailureModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.failures)
+        self.table.setAccessibleName("Failures")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.resizeSection(0, 320)
+        self.retry_button = QPushButton("Retry failed")
+        self.retry_button.setToolTip("Run the profile again; failed items are tried again")
+        self.retry_button.clicked.connect(self.retry)
+        top = QHBoxLayout()
+        top.addWidget(self.mark)
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.retry_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.reason)
+        layout.addLayout(grid)
+        layout.addWidget(self.warnings)
+        layout.addWidget(self.table, 1)
+        layout.addStretch(0)  # takes the room when there is no table of failures
+
+    def show_report(self, report: RunReport, live: RunStats | None = None) -> None:
+        """Show a run's report; ``live`` fills in the counts when the engine's report has no items
+        (a cancelled run reports none, though the events showed what was done)."""
+        counts = report.counts()
+        copied = report.bytes_done
+        if not report.items and live is not None and live.items_finished:
+            counts.update(done=live.done, skipped=live.skipped, failed=live.failed)
+            copied = live.bytes_finished
+        elapsed = (report.finished - report.started).total_seconds() if report.finished else None
+        self._show(report.status, report.reason, counts, copied, elapsed, report.warnings, report.failures)
+
+    def show_run(self, run: RunRow) -> None:
+        """Show a past run from the history (its failures as the state database kept them)."""
+        started, finished = parse_stamp(run.started), parse_stamp(run.finished)
+        elapsed = (finished - started).total_seconds() if started and finished else None
+        counts = {"planned": run.planned, "done": run.done, "skipped": run.skipped, "failed": run.failed}
+        failures = [
+            ItemResult(
+                str(f.get("path", "")),
+                str(f.get("action", "")),
+                str(f.get("status", "")),
+                str(f.get("message", "")),
+            )
+            for f in run.failures
+        ]
+        self._show(run.status, run.reason, counts, run.bytes, elapsed, [], failures)
+
+    def _show(
+        self,
+        status: str,
+        reason: str | None,
+        counts: dict[str, int],
+        copied: int,
+        elapsed: float | None,
+        warnings: list[str],
+        failures: list[ItemResult],
+    ) -> None:
+        self.status, self.reason_text = status, reason
+        mark = {"cancelled": "cancelled", "ok": "done", "interrupted": "warning"}.get(status, status)
+        self.mark.setPixmap(state_icon(mark).pixmap(24, 24))
+        self.headline.setText(HEADLINES.get(status, f"Finished: {status}"))
+        self.reason.setText(f"Reason: {reason}" if reason else "")
+        self.reason.setVisible(bool(reason))
+        self.shown_counts = counts
+        for key in ("planned", "done", "skipped", "failed"):
+            self.counts[key].setText(str(counts[key]))
+        self.counts["bytes"].setText(human_bytes(copied))
+        self.counts["time"].setText(
+            "under 1 s" if elapsed is not None and elapsed < 1 else describe_eta(elapsed)
+        )
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings.setVisible(bool(warnings))
+        self.failures.set_items(failures)
+        self.table.setVisible(bool(failures))
+        self.retry_button.setVisible(bool(failures))
+
+    def text(self) -> str:
+        """The report as plain text (what a screen reader or a test reads)."""
+        if not self.status:
+            return ""
+        c = self.shown_counts
+        lines = [
+            self.headline.text(),
+            f"{c['done']} done, {c['skipped']} skipped, {c['failed']} failed "
+            f"of {c['planned']} planned; copied {self.counts['bytes'].text()}",
+        ]
+        if self.reason_text:
+            lines.append(f"reason: {self.reason_text}")
+        lines += [f"{i.status}: {i.action} {i.path}: {i.message}" for i in self.failures.items]
+        return "\n".join(lines)

@@ -1,0 +1,207 @@
+"""Running a profile off the GUI thread: a QThread worker that never touches a widget.
+
+The engine's reporter only appends to a deque (safe from any thread, including the mirror's copy
+pool). A QTimer on the GUI thread drains it every 100 ms and feeds the batch to the progress model
+and the run's totals, within a time budget so a flood of events never stalls the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from engine.errors import ProfileError, RunLocked
+from engine.events import Event
+from engine.folders import Folders
+from engine.profiles import Profile
+from engine.runner import RunOutcome, run_profile
+from gui.progress_model import ProgressModel
+from gui.progress_tree import ProgressTree, preview_tree
+from gui.run_stats import RunStats
+
+log = logging.getLogger("rearguard.gui")
+_running_sessions = 0
+DRAIN_INTERVAL_MS = 100
+DRAIN_BUDGET_S = 0.02
+
+
+@dataclass
+class RunResult:
+    """How a run or preview ended: an outcome, or an error that stopped it before it began."""
+
+    outcome: RunOutcome | None = None
+    error: str | None = None
+    error_kind: str = ""  # "locked" | "profile" | "unexpected"
+    preview: ProgressTree | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "locked" if self.error_kind == "locked" else "failed"
+        outcome = self.outcome
+        if outcome is None:
+            return "failed"
+        if outcome.report is not None:
+            return outcome.report.status
+        return "refused" if outcome.reason else "ok"
+
+
+class RunWorker(QObject):
+    """Lives in a QThread; calls the engine, leaves the result for the GUI's timer and ends the thread.
+
+    No signal crosses back: the GUI thread's drain timer sees ``result`` once the thread finished,
+    after the last buffered event, so the report never overtakes the progress.
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        folders: Folders,
+        *,
+        dry_run: bool,
+        buffer: deque[Event],
+        cancel: threading.Event,
+        trigger: str,
+    ) -> None:
+        super().__init__()
+        self.profile, self.folders, self.dry_run = profile, folders, dry_run
+        self.buffer, self.cancel, self.trigger = buffer, cancel, trigger
+        self.result: RunResult | None = None
+
+    @Slot()
+    def run(self) -> None:
+        result = RunResult()
+        try:
+            result.outcome = run_profile(
+                self.profile,
+                self.folders,
+                dry_run=self.dry_run,
+                reporter=self.buffer.append,
+                cancel=self.cancel,
+                trigger=self.trigger,
+            )
+            if self.dry_run and result.outcome.plan is not None:
+                result.preview = preview_tree(result.outcome.plan)
+        except RunLocked as error:
+            result.error, result.error_kind = str(error), "locked"
+        except ProfileError as error:
+            result.error, result.error_kind = str(error), "profile"
+        except Exception as error:  # shown to the user and logged, never a silent dead thread
+            log.exception("the run of '%s' stopped unexpectedly", self.profile.name)
+            result.error, result.error_kind = f"unexpected error: {error!r}", "unexpected"
+        self.result = result
+        self.thread().quit()
+
+
+class RunSession(QObject):
+    """One run or preview of one profile: its thread, its event buffer, its model and totals."""
+
+    updated = Signal()
+    finished = Signal(object)  # RunResult
+
+    def __init__(
+        self,
+        profile: Profile,
+        folders: Folders,
+        *,
+        dry_run: bool = False,
+        trigger: str = "gui",
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.profile = profile
+        self.dry_run = dry_run
+        self.cancel_event = threading.Event()
+        self.buffer: deque[Event] = deque()
+        self.model = ProgressModel(self)
+        self.stats = RunStats()
+        self.result: RunResult | None = None
+        self.batches = 0
+        self._waiters: list[asyncio.Future[RunResult]] = []
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName(f"run:{profile.name}")
+        self.worker = RunWorker(
+            profile, folders, dry_run=dry_run, buffer=self.buffer, cancel=self.cancel_event, trigger=trigger
+        )
+        self.worker.moveToThread(self.worker_thread)
+        self.worker_thread.started.connect(self.worker.run)
+        self.timer = QTimer(self)
+        self.timer.setInterval(DRAIN_INTERVAL_MS)
+        self.timer.timeout.connect(self.drain)
+
+    @property
+    def running(self) -> bool:
+        return self.result is None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def start(self) -> None:
+        global _running_sessions
+        _running_sessions += 1
+        self.timer.start()
+        self.worker_thread.start()
+
+    def cancel(self) -> None:
+        """Ask the engine to stop after the current file; the report follows."""
+        if self.running:
+            self.cancel_event.set()
+
+    def drain(self) -> None:
+        """Apply the events buffered since the last tick, within a time budget."""
+        buffer = self.buffer
+        if buffer:
+            deadline = time.perf_counter() + DRAIN_BUDGET_S
+            pop = buffer.popleft
+            while buffer and time.perf_counter() < deadline:
+                batch = [pop() for _ in range(min(len(buffer), 500))]
+                self.model.apply(batch)
+                self.stats.apply(batch)
+            self.batches += 1
+            # What a run builds (its plan, results, this tree) lives until the run ends; frozen, the
+            # collector stops re-scanning it, which would stall the window for 100s of ms each time.
+            gc.freeze()
+            self.updated.emit()
+        result = self.worker.result
+        if result is not None and not buffer and self.worker_thread.isFinished() and self.result is None:
+            self._finish(result)
+
+    def _finish(self, result: RunResult) -> None:
+        global _running_sessions
+        _running_sessions -= 1
+        if _running_sessions == 0:
+            gc.unfreeze()
+        self.timer.stop()
+        if result.preview is not None:
+            self.model.reset(result.preview)
+        self.result = result
+        self.updated.emit()
+        self.finished.emit(result)
+        for future in self._waiters:
+            if not future.done():
+                future.set_result(result)
+        self._waiters.clear()
+
+    async def wait(self) -> RunResult:
+        """Await the end of the run (under the app's qasync event loop)."""
+        if self.result is not None:
+            return self.result
+        future: asyncio.Future[RunResult] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        return await future
+
+    def stop_and_wait(self, timeout_ms: int = 15000) -> bool:
+        """Cancel and block until the worker thread ended (used when the app quits)."""
+        self.cancel()
+        ended = bool(self.worker_thread.wait(timeout_ms))
+        while ended and self.result is None and self.worker.result is not None:
+            self.drain()  # take the last events and the result now: the timer will not fire again
+        return ended
