@@ -17,7 +17,7 @@ from engine.profiles import Profile, ProfileSpec, dump_profile, profile_path, re
 from engine.state import StateDB
 
 # Tables whose rows belong to a profile by name; a rename moves them along.
-_PROFILE_TABLES = ("runs", "rclone_index", "retry_queue", "exports", "schedule_state")
+_PROFILE_TABLES = ("runs", "rclone_index", "rclone_target", "retry_queue", "exports", "schedule_state")
 
 
 def save_profile(folders: Folders, name: str, spec: ProfileSpec) -> Profile:
