@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 
@@ -72,10 +73,25 @@ def compare_trees_fast(
     ]
     global _job
     _job = (filt, delete, mtime_step)
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for part in pool.imap(_walk_share, shares):
-                _merge(walk, part)
+        for part in pool.imap(_walk_share, shares):
+            _merge(walk, part)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
+        pool.join()
         _job = None
     return walk
+
+
+def _worker_signals() -> None:
+    """Workers stop on SIGTERM and leave Ctrl+C to the parent.
+
+    A forked worker inherits the CLI's handlers, which only set a cancel flag: without this,
+    the pool's SIGTERM at shutdown would be ignored and the run would wait forever.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

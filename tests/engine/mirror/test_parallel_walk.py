@@ -42,3 +42,18 @@ def test_parallel_walk_equals_single_walk(tmp_path: Path, monkeypatch: pytest.Mo
         assert not parent or parent in seen or (tmp_path / "dst" / parent).is_dir()
         if action.is_dir:
             seen.add(action.path)
+
+
+def test_big_no_change_run_through_the_cli_finishes(tmp_path: Path, home: Path) -> None:
+    """The CLI's own SIGTERM handler must not keep the walk's worker processes alive."""
+    import subprocess
+
+    from tests.cli.conftest import ROOT
+
+    files = {f"d{i % 30}/s{i % 7}/f{i}.txt": "x" for i in range(3000)}
+    make_tree(tmp_path / "src", files, mtime=1_600_000_000)
+    argv = [sys.executable, "-m", "engine", "mirror", str(tmp_path / "src"), str(tmp_path / "dst")]
+    env = {**os.environ, "REARGUARD_HOME": str(home)}
+    assert subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60).returncode == 0
+    again = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60)
+    assert again.returncode == 0
