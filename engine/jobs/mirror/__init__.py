@@ -13,7 +13,7 @@ from engine.durations import parse_duration
 from engine.errors import SafetyRefusal
 from engine.events import PhaseChanged
 from engine.filters import PathFilter
-from engine.jobs.mirror.apply import Mirror, flush_to_disk, remove_leftovers
+from engine.jobs.mirror.apply import Mirror, remove_leftovers
 from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions
@@ -100,8 +100,6 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
         results += mirror.delete(deletes)
     if settings.versions:
         prune_versions(replica, parse_duration(settings.keep_versions), ctx.clock(), ctx.run_stamp)
-    if any(r.status == "done" for r in results):
-        flush_to_disk(replica)
     return results
 
 

@@ -6,11 +6,9 @@ before the new one is renamed in. Deletes run last and are skipped when any copy
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -242,21 +240,3 @@ def remove_leftovers(paths: Sequence[str]) -> int:
         except OSError as error:
             log.warning("could not remove leftover %s: %s", path, error.strerror)
     return removed
-
-
-def flush_to_disk(folder: str) -> None:
-    """Ask the OS to write the replica's filesystem out (a USB disk may be unplugged next)."""
-    if sys.platform.startswith("linux"):
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.syncfs(fd)
-        except (OSError, AttributeError):
-            os.sync()
-        finally:
-            os.close(fd)
-    elif hasattr(os, "sync"):
-        os.sync()
