@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine import __version__
-from engine.folders import Folders
-from gui import qt_fixes
+from engine.folders import Folders, app_folders
+from gui import qt_fixes, tray
 from gui.icons import app_icon
 from gui.main_window import MainWindow
 
@@ -41,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="with --quit-after: save a picture of the window just before quitting",
     )
+    parser.add_argument(
+        "--minimized",
+        action="store_true",
+        help="start in the tray without showing the window (start at login uses it)",
+    )
     parser.add_argument("--version", action="version", version=f"rearguard {__version__}")
     return parser
 
@@ -58,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quit_after is not None and args.quit_after < 0:
         print("rearguard gui: --quit-after must be 0 or more", file=sys.stderr)
         return 2
-    return run_window(quit_after=args.quit_after, screenshot=args.screenshot)
+    return run_window(quit_after=args.quit_after, screenshot=args.screenshot, minimized=args.minimized)
 
 
 def make_app() -> QApplication:
@@ -84,17 +91,38 @@ def run_window(
     screenshot: Path | None = None,
     select: str | None = None,
     folders: Folders | None = None,
+    minimized: bool = False,
 ) -> int:
-    """Show the main window under a qasync loop until it closes (or ``quit_after`` passes)."""
+    """Show the main window under a qasync loop until it quits (or ``quit_after`` passes).
+
+    A second start only asks the first one to show its window. With a tray, closing the window
+    keeps the app (and its schedules) running; ``minimized`` starts there without a window.
+    """
     app = make_app()
+    folders = (folders or app_folders()).create()
+    instance = None
+    if quit_after is None:  # smoke tests and screenshots may run beside a real app
+        claimed = _claim_single_instance(folders)
+        if claimed is False:
+            print("rearguard: already running; its window was brought to the front")
+            return 0
+        instance = claimed
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    app.setQuitOnLastWindowClosed(False)  # the tray keeps the app; the window says when to end
     window = MainWindow(folders, select=select)
+    if instance is not None:
+        instance.show_requested.connect(window.show_window)
+    window.tray = tray.install(window)
     if screenshot is not None:
         window.resize(*SCREENSHOT_SIZE)  # the same picture on every machine, whatever was saved
-    window.show()
+    if not (minimized and window.tray is not None):
+        window.show()
+    if quit_after is None:
+        window.scheduler.start()
     closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
+    window.closed_for_good.connect(closed.set)
+    app.aboutToQuit.connect(closed.set)  # the session ends (log out): go too
     _stop_on_ctrl_c(window)
     saved = True
 
@@ -110,11 +138,24 @@ def run_window(
             pass
         if screenshot is not None:
             saved = save_screenshot(window, screenshot)
-        window.close()
+        window.quit_app()
 
     with loop:
         loop.run_until_complete(lifetime())
+    if instance is not None:
+        instance.close()
     return 0 if saved else 1
+
+
+def _claim_single_instance(folders: Folders) -> Any:
+    """The instance server, False when another instance runs, None when this build cannot tell."""
+    try:
+        from gui import single_instance  # needs QtNetwork, which a trimmed build may leave out
+    except ImportError as error:
+        logging.getLogger("rearguard.gui").warning("no single-instance check here: %s", error)
+        return None
+    server = single_instance.claim(folders)
+    return False if server is None else server
 
 
 def save_screenshot(window: MainWindow, path: Path) -> bool:
@@ -130,7 +171,7 @@ def _stop_on_ctrl_c(window: MainWindow) -> None:
     """Ctrl+C in the terminal closes the window (Qt's loop would otherwise swallow it)."""
     if sys.platform == "win32":
         return
-    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.quit_app))
     ticker = QTimer(window)  # lets Python run its signal handlers while Qt waits
     ticker.start(300)
     ticker.timeout.connect(lambda: None)

@@ -6,11 +6,23 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from engine.errors import ProfileError
 from engine.folders import Folders
+from engine.profiles import Profile, profile_path, read_profile
 from engine.report import human_bytes
 from engine.state import RunRow, StateDB
+from gui.history_chart import HistoryChart
 from gui.icons import state_icon
 from gui.profile_list import STATUS_WORDS
 from gui.when import describe, describe_eta, parse_stamp
@@ -97,11 +109,43 @@ class HistoryView(QWidget):
         header.setStretchLastSection(True)
         self.table.setAccessibleName("Run history")
         self.empty = QLabel("No runs yet.")
+        self.chart = HistoryChart()
+        self.profile: Profile | None = None
+        self.restore_button = QPushButton("&Restore files…")
+        self.restore_button.setToolTip("Browse older copies kept by past runs and get one back")
+        self.restore_button.clicked.connect(self.open_restore)
+        top = QHBoxLayout()
+        top.addWidget(self.empty, 1)
+        top.addWidget(self.restore_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.empty)
+        layout.addLayout(top)
+        layout.addWidget(self.chart)
         layout.addWidget(self.table, 1)
 
+    def open_restore(self) -> QWidget | None:
+        """The restore dialog for the shown profile (returned so tests can drive it)."""
+        from gui.restore_dialog import RestoreDialog
+
+        if self.profile is None:
+            return None
+        dialog = RestoreDialog(self.profile, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def show_profile(self, name: str | None) -> None:
+        self.profile = None
+        if name:
+            try:
+                self.profile = read_profile(profile_path(self.folders, name))
+            except ProfileError:
+                pass
+        self.restore_button.setEnabled(self.profile is not None)
+        self.restore_button.setText(
+            "&Open exports…"
+            if self.profile is not None and self.profile.kind == "revit"
+            else "&Restore files…"
+        )
         runs: list[RunRow] = []
         if name and self.folders.state_db.exists():
             db = StateDB(self.folders.state_db)
@@ -110,6 +154,7 @@ class HistoryView(QWidget):
             finally:
                 db.close()
         self.model.set_runs(runs)
+        self.chart.set_runs(runs)
         self.empty.setText(
             f"{len(runs)} run{'s' if len(runs) != 1 else ''}, newest first. Hover a run to see its failures."
             if runs

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,12 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine import __version__
+from engine.app_settings import AppSettings
 from engine.errors import ProfileError, RunLocked
 from engine.folders import Folders, app_folders
 from engine.logs import LOGGER_NAME
 from engine.profile_store import delete_profile, duplicate_profile, rename_profile, unique_name
 from engine.profiles import profile_path, read_profile
 from gui import qt_fixes
+from gui.alerts import AlertCenter, Banner
 from gui.history_view import HistoryView
 from gui.icons import app_icon
 from gui.log_view import LogView, install_log_buffer
@@ -41,14 +44,22 @@ from gui.profile_header import ProfileHeader
 from gui.profile_list import ProfileDelegate, ProfileListModel, ProfileRow, gather_rows
 from gui.progress_panel import ProgressPanel
 from gui.run_worker import RunResult, RunSession
+from gui.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from gui.tray import Tray
 from gui.window_actions import install_actions, open_folder, show_list_menu
+from gui.window_always_on import AlwaysOn, autostart_enabled
 
 Button = QMessageBox.StandardButton
 TARGET_KEYS = ("replica", "target", "remote")
 REFRESH_MS = 30_000
 
 
-class MainWindow(QMainWindow):
+class MainWindow(AlwaysOn, QMainWindow):
+    closed_for_good = Signal()  # the window closed and the app should end (not: hidden to the tray)
+    hidden_to_tray = Signal()
+
     def __init__(self, folders: Folders | None = None, *, select: str | None = None) -> None:
         qt_fixes.install()
         super().__init__()
@@ -63,6 +74,16 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         install_actions(self)  # run_action, preview_action, cancel_action, new_actions, … and menus
         self.settings = QSettings(str(self.folders.data / "window.ini"), QSettings.Format.IniFormat)
+        self.app_settings = AppSettings.load(self.folders.data)
+        self.scheduler = Scheduler(self, self.app_settings, parent=self)  # started by the app
+        self.scheduler.changed.connect(self._schedule_changed)
+        self.alerts = AlertCenter(self.folders, self.app_settings, self)
+        self.notice = ""  # a one-time notice for the banner (no tray here)
+        self.header.alert_days_changed.connect(self._alert_days_changed)
+        self.keep_in_tray = False  # set by the tray: closing the window hides it
+        self.tray: Tray | None = None
+        self.quitting = False
+        self.autostart_action.setChecked(autostart_enabled())
         self._restore_geometry()
         self.clock = QTimer(self)
         self.clock.setInterval(REFRESH_MS)
@@ -112,6 +133,8 @@ class MainWindow(QMainWindow):
         right_box = QVBoxLayout(right)
         right_box.setContentsMargins(0, 6, 6, 6)
         right_box.addWidget(self.header)
+        self.banner = Banner()
+        right_box.addWidget(self.banner)
         right_box.addWidget(self.tabs, 1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
@@ -135,6 +158,10 @@ class MainWindow(QMainWindow):
     def tell(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
 
+    def ask_number(self, title: str, label: str, value: int, low: int, high: int) -> int | None:
+        number, ok = QInputDialog.getInt(self, title, label, value, low, high)
+        return number if ok else None
+
     def about(self) -> None:
         QMessageBox.about(
             self,
@@ -151,9 +178,14 @@ class MainWindow(QMainWindow):
         now = datetime.now().astimezone()
         rows = gather_rows(self.folders, now)
         for row in rows:
+            if row.name in self.scheduler.next_runs:  # the scheduler's rules: back-off, max_runs
+                row.next_run = self.scheduler.next_runs[row.name]
+            row.paused = self.scheduler.paused
             session = self.sessions.get(row.name)
             if session is not None and session.running:
                 row.activity = _activity(session)
+            elif self.scheduler.queue.position(row.name):
+                row.activity = f"queued ({self.scheduler.queue.position(row.name)})"
         keep = select or self.shown_name
         self._restoring = True
         try:
@@ -170,6 +202,8 @@ class MainWindow(QMainWindow):
         elif self.shown_name is not None:
             self._show_header()
         self._update_summary()
+        self.alerts.check(rows, now)
+        self._update_banner()
 
     def _set_current(self, number: int) -> None:
         self.list.selectionModel().setCurrentIndex(
@@ -234,7 +268,9 @@ class MainWindow(QMainWindow):
     def _show_header(self) -> None:
         row = self.row(self.shown_name)
         if row is not None:
-            self.header.show_row(row, datetime.now().astimezone())
+            self.header.show_row(
+                row, datetime.now().astimezone(), self.app_settings.alert_after_days(row.name)
+            )
 
     # -- the editor -------------------------------------------------------------------------------
 
@@ -359,7 +395,11 @@ class MainWindow(QMainWindow):
         name = name or self.shown_name
         if name is None:
             return None
-        if name == self.shown_name and not self.confirm_leave_editor("preview it" if dry_run else "run it"):
+        if (
+            trigger != "schedule"
+            and name == self.shown_name
+            and not self.confirm_leave_editor("preview it" if dry_run else "run it")
+        ):
             return None
         current = self.sessions.get(name)
         if current is not None and current.running:
@@ -380,7 +420,8 @@ class MainWindow(QMainWindow):
         self.sessions[name] = session
         if name == self.shown_name:
             self.progress.show_session(session)
-            self.tabs.setCurrentWidget(self.progress)
+            if trigger != "schedule":  # a scheduled run never pulls the user away from a tab
+                self.tabs.setCurrentWidget(self.progress)
         session.start()
         self.list_model.set_activity(name, _activity(session))
         self._update_actions()
@@ -403,6 +444,7 @@ class MainWindow(QMainWindow):
 
     def _session_finished(self, name: str, session: RunSession, result: RunResult) -> None:
         self.list_model.set_activity(name, "")
+        self.scheduler.run_ended(name, result.status)
         self.refresh_profiles()
         if name == self.shown_name:
             self.history.show_profile(name)
@@ -473,6 +515,10 @@ class MainWindow(QMainWindow):
         parts = [f"{len(rows)} profile{'s' if len(rows) != 1 else ''}", f"{scheduled} scheduled"]
         if running:
             parts.append(f"{running} running")
+        if self.scheduler.queue.waiting:
+            parts.append(self.scheduler.queue_text())
+        if self.scheduler.paused:
+            parts.append("schedules paused")
         if failed:
             parts.append(f"last run not ok: {', '.join(failed[:3])}" + ("…" if len(failed) > 3 else ""))
         self.summary.setText(" · ".join(parts))
@@ -488,6 +534,25 @@ class MainWindow(QMainWindow):
             self.split.restoreState(split)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.keep_in_tray and not self.quitting:
+            event.ignore()  # the tray keeps the app and its schedules going
+            self.hide()
+            self.hidden_to_tray.emit()
+            return
+        if not self.quitting and not self.keep_in_tray and self.scheduler.timer.isActive():
+            scheduled = [name for name, due in self.scheduler.next_runs.items() if due is not None]
+            if scheduled and not self.scheduler.paused:
+                choice = self.ask(
+                    "Quit Rearguard?",
+                    "Scheduled backups run only while Rearguard is open "
+                    f"({', '.join(scheduled[:3])}{'…' if len(scheduled) > 3 else ''}).\n\n"
+                    "Quit anyway? (Minimize the window to keep them running.)",
+                    Button.Yes | Button.No,
+                    Button.No,
+                )
+                if choice != Button.Yes:
+                    event.ignore()
+                    return
         if not self.confirm_leave_editor("quit"):
             event.ignore()
             return
@@ -511,7 +576,9 @@ class MainWindow(QMainWindow):
         self.settings.setValue("selected", self.shown_name or "")
         self.settings.sync()
         logging.getLogger(LOGGER_NAME).removeHandler(self.log_buffer)
+        self.scheduler.stop()
         event.accept()
+        self.closed_for_good.emit()
 
 
 def _activity(session: RunSession) -> str:

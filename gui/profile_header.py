@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from gui.icons import state_icon
 from gui.profile_list import STATUS_WORDS, ProfileRow
@@ -27,8 +27,27 @@ def overdue_after(row: ProfileRow) -> timedelta | None:
 class ProfileHeader(QWidget):
     """Name, kind and description; last good run, last run, next run, time since a good run."""
 
+    alert_days_changed = Signal(int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.alert_days = 0
+        self.alert_spin = QSpinBox()
+        self.alert_spin.setRange(0, 365)
+        self.alert_spin.setSpecialValueText("never")
+        self.alert_spin.setSuffix(" days")
+        self.alert_spin.setToolTip("Alert when this profile has had no good run for this long (0: never)")
+        self.alert_spin.setAccessibleName("No good run alert")
+        self.alert_spin.setKeyboardTracking(False)
+        self.alert_spin.valueChanged.connect(self._spin_changed)
+        alert_label = QLabel("No good run &alert:")
+        alert_label.setBuddy(self.alert_spin)
+        self.alert_row = QWidget()
+        alert_box = QHBoxLayout(self.alert_row)
+        alert_box.setContentsMargins(0, 0, 0, 0)
+        alert_box.addWidget(alert_label)
+        alert_box.addWidget(self.alert_spin)
+        alert_box.addStretch(1)
         self.mark = QLabel()
         self.title = QLabel()
         font = QFont(self.title.font())
@@ -53,6 +72,7 @@ class ProfileHeader(QWidget):
         grid.addWidget(self.next, 0, 1)
         grid.addWidget(self.last_run, 1, 0)
         grid.addWidget(self.age, 1, 1)
+        grid.addWidget(self.alert_row, 2, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
@@ -71,6 +91,7 @@ class ProfileHeader(QWidget):
         self.last_good.setText("Create one with New (Ctrl+N).")
         for label in (self.last_run, self.next, self.age):
             label.setText("")
+        self.alert_row.hide()
 
     def show_draft(self, kind: str) -> None:
         self._set_mark("never")
@@ -79,8 +100,18 @@ class ProfileHeader(QWidget):
         self.last_good.setText("Fill in the Settings and press Save (Ctrl+S).")
         for label in (self.last_run, self.next, self.age):
             label.setText("")
+        self.alert_row.hide()
 
-    def show_row(self, row: ProfileRow, now: datetime) -> None:
+    def _spin_changed(self, days: int) -> None:
+        if days != self.alert_days:
+            self.alert_days = days
+            self.alert_days_changed.emit(days)
+
+    def show_row(self, row: ProfileRow, now: datetime, alert_days: int = 0) -> None:
+        self.alert_days = alert_days
+        self.alert_spin.blockSignals(True)
+        self.alert_spin.setValue(alert_days)
+        self.alert_spin.blockSignals(False)
         self._set_mark(row.mark)
         self.title.setText(row.name)
         profile = row.entry.profile
@@ -90,7 +121,9 @@ class ProfileHeader(QWidget):
             self.last_run.setText("Fix it in Settings (the problems are listed there).")
             self.next.setText("")
             self.age.setText("")
+            self.alert_row.hide()
             return
+        self.alert_row.show()
         description = profile.spec.description
         self.subtitle.setText(" · ".join(t for t in (profile.kind, row.schedule_text, description) if t))
         self.last_good.setText(f"Last good run: {row.last_good_text(now)}")
@@ -105,12 +138,14 @@ class ProfileHeader(QWidget):
             self.last_run.setText(f"Last run: {when} — {word}{extra}")
         if row.next_run is None:
             self.next.setText("Next run: only when asked (no schedule)")
+        elif row.paused:
+            self.next.setText("Next run: paused (all schedules are paused)")
         else:
             self.next.setText(f"Next run: {describe(row.next_run, now) if row.next_run > now else 'due now'}")
         self._show_age(row, now)
 
     def _show_age(self, row: ProfileRow, now: datetime) -> None:
-        limit = overdue_after(row)
+        limit = timedelta(days=self.alert_days) if self.alert_days else overdue_after(row)
         good = parse_stamp(row.last_good.started) if row.last_good else None
         if good is None:
             overdue = row.last is not None

@@ -51,6 +51,7 @@ class ProfileRow:
     last_good: RunRow | None = None
     next_run: datetime | None = None
     activity: str = ""  # "running 43 %", "previewing…" while the window runs it
+    paused: bool = False  # all schedules are paused
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -74,6 +75,8 @@ class ProfileRow:
     @property
     def mark(self) -> str:
         """The state word for the mark: running, invalid, never, ok, failed, refused…"""
+        if self.activity.startswith("queued"):
+            return "queued"
         if self.activity:
             return "running"
         if self.entry.error is not None:
@@ -94,6 +97,8 @@ class ProfileRow:
         else:
             word = STATUS_WORDS.get(self.last.status, self.last.status)
             last = f"{word} {describe(parse_stamp(self.last.started), now)}"
+        if self.next_run is not None and self.paused:
+            return f"{last} · paused"
         if self.next_run is not None:
             return f"{last} · next {describe(self.next_run, now) if self.next_run > now else 'now'}"
         return last

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolButton
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
 from engine.profiles import KINDS
 
@@ -81,7 +81,23 @@ def install_actions(window: MainWindow) -> None:
     window.open_profiles_action = _action(
         window, "Open &profiles folder", lambda: open_folder(window.folders.profiles)
     )
-    window.quit_action = _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit)
+    window.quit_action = _action(window, "&Quit", window.quit_app, QKeySequence.StandardKey.Quit)
+    window.pause_action = _action(
+        window,
+        "&Pause all schedules",
+        lambda: window.set_paused(window.pause_action.isChecked()),
+        tip="Pause or resume every profile's schedule (Run now still works)",
+    )
+    window.pause_action.setCheckable(True)
+    window.pause_action.setIcon(style.standardIcon(pix.SP_MediaPause))
+    window.parallel_action = _action(window, "Scheduled runs at the &same time…", window.ask_parallel_limit)
+    window.autostart_action = _action(
+        window,
+        "Start at &login",
+        lambda: window.set_autostart(window.autostart_action.isChecked()),
+        tip="Start Rearguard in the tray when you log in",
+    )
+    window.autostart_action.setCheckable(True)
     window.focus_list_action = _action(window, "Go to profiles", window.list.setFocus, "Ctrl+L")
     for number in range(4):
         _action(
@@ -114,6 +130,10 @@ def _build_toolbar(window: MainWindow) -> None:
     new_button.setToolTip("Create a profile: mirror, rclone or Revit (Ctrl+N makes a mirror)")
     new_button.setAccessibleName("New profile")
     toolbar.addWidget(new_button)
+    spacer = QWidget()
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    toolbar.addWidget(spacer)
+    toolbar.addAction(window.pause_action)
 
 
 def _build_menus(window: MainWindow) -> None:
@@ -129,6 +149,9 @@ def _build_menus(window: MainWindow) -> None:
     profile.addAction(window.quit_action)
     run = bar.addMenu("&Run")
     for action in (window.run_action, window.preview_action, window.cancel_action):
+        run.addAction(action)
+    run.addSeparator()
+    for action in (window.pause_action, window.parallel_action, window.autostart_action):
         run.addAction(action)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(_action(window, "&About Rearguard", window.about))

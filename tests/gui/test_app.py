@@ -68,3 +68,13 @@ def test_demo_defaults_to_a_home_in_the_current_folder(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / ".demo-home" / "profiles" / "demo.toml").exists()
+
+
+def test_minimized_start_is_accepted_and_without_a_tray_the_window_still_shows(tmp_path: Path) -> None:
+    shot = tmp_path / "min.png"
+    done = _run(
+        ["-m", "gui.launcher", "--minimized", "--quit-after", "0.5", "--screenshot", str(shot)],
+        tmp_path / "home",
+    )
+    assert done.returncode == 0, done.stderr
+    assert shot.exists()  # offscreen has no tray: the window is shown instead of hiding in none

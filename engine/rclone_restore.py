@@ -1,0 +1,136 @@
+"""Restoring from an rclone profile's remote versions: list what ``<remote>/.rearguard/versions``
+holds and download one file to a local folder.
+
+The command lines are pure functions (tested without rclone); running them goes through
+``engine.process.run_process``. A download never overwrites a local file unless asked
+(``--ignore-existing`` otherwise, and the GUI asks first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from engine.errors import ToolUnavailable
+from engine.jobs.rclone.command import VERSIONS_FOLDER, config_flags, remote_join
+from engine.process import ProcessResult, run_process
+
+STAMP_FORMATS = ("%Y-%m-%dT%H%M%S.%fZ", "%Y-%m-%dT%H%M%SZ")
+LIST_TIMEOUT = 300.0
+DOWNLOAD_TIMEOUT = 6 * 3600.0
+Runner = Callable[..., ProcessResult]
+
+
+@dataclass(frozen=True)
+class RemoteVersion:
+    """One file kept under the remote's versions folder by the run that replaced or deleted it."""
+
+    run: datetime
+    stamp: str
+    relative: str
+    size: int
+
+    @property
+    def path(self) -> str:
+        """Its path below the versions folder (``<stamp>/<relative>``)."""
+        return f"{self.stamp}/{self.relative}"
+
+
+def versions_root(remote: str) -> str:
+    return remote_join(remote, VERSIONS_FOLDER)
+
+
+def list_argv(binary: str, remote: str, *, config: str = "") -> list[str]:
+    """``rclone lsf`` of every kept file: ``<stamp>/<path>``, size, separated by a tab."""
+    return [
+        binary,
+        "lsf",
+        "--recursive",
+        "--files-only",
+        "--format",
+        "ps",
+        "--separator",
+        "\t",
+        *config_flags(config),
+        "--",
+        versions_root(remote),
+    ]
+
+
+def download_argv(
+    binary: str,
+    remote: str,
+    version: RemoteVersion,
+    local_folder: str,
+    *,
+    config: str = "",
+    overwrite: bool = False,
+) -> list[str]:
+    """``rclone copy`` of one kept file into ``local_folder`` (never over a file unless ``overwrite``)."""
+    guard = [] if overwrite else ["--ignore-existing"]
+    return [
+        binary,
+        "copy",
+        *guard,
+        *config_flags(config),
+        "--",
+        remote_join(versions_root(remote), version.path),
+        local_folder,
+    ]
+
+
+def parse_stamp(name: str) -> datetime | None:
+    for form in STAMP_FORMATS:
+        try:
+            return datetime.strptime(name, form).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_listing(text: str) -> list[RemoteVersion]:
+    """The lines of ``list_argv``'s output as versions, newest run first (other lines are skipped)."""
+    found = []
+    for line in text.splitlines():
+        path, _tab, size = line.rpartition("\t")
+        stamp, _slash, relative = path.partition("/")
+        run = parse_stamp(stamp)
+        if run is None or not relative or not size.strip().lstrip("-").isdigit():
+            continue
+        found.append(RemoteVersion(run, stamp, relative, int(size)))
+    return sorted(found, key=lambda v: (-v.run.timestamp(), v.relative))
+
+
+def _check(result: ProcessResult, what: str) -> None:
+    if not result.ok:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise ToolUnavailable(
+            f"rclone could not {what} (exit {result.returncode}): {detail[-1] if detail else ''}"
+        )
+
+
+def list_versions(
+    binary: str, remote: str, *, config: str = "", run: Runner = run_process, missing_ok: Sequence[int] = (3,)
+) -> list[RemoteVersion]:
+    """Every kept file on the remote; an empty list when there is no versions folder yet."""
+    result = run(list_argv(binary, remote, config=config), timeout=LIST_TIMEOUT, log_output=False)
+    if result.returncode in missing_ok:
+        return []
+    _check(result, "list the remote's versions")
+    return parse_listing(result.stdout)
+
+
+def download(
+    binary: str,
+    remote: str,
+    version: RemoteVersion,
+    local_folder: str,
+    *,
+    config: str = "",
+    overwrite: bool = False,
+    run: Runner = run_process,
+) -> None:
+    """Download one kept file into ``local_folder``."""
+    argv = download_argv(binary, remote, version, local_folder, config=config, overwrite=overwrite)
+    _check(run(argv, timeout=DOWNLOAD_TIMEOUT), "download the version")
