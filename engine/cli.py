@@ -71,7 +71,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_flags(mirror)
 
     sub.add_parser("gui", help="open the window (needs the full app: run 'rearguard gui')")
+    _add_schedule_parser(sub)
     return parser
+
+
+def _add_schedule_parser(sub: Any) -> None:
+    sched = sub.add_parser("schedule", help="run profiles with nobody logged in (Task Scheduler, systemd)")
+    actions = sched.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    install = actions.add_parser("install", help="register PROFILE (or --all) with the OS scheduler")
+    remove = actions.add_parser("remove", help="unregister PROFILE (or --all)")
+    for action in (install, remove):
+        action.add_argument("profile", metavar="PROFILE", nargs="?")
+        action.add_argument("--all", action="store_true", help="every profile with a [schedule]")
+    install.add_argument(
+        "--system", action="store_true", help="Linux: a system-wide timer, run as you (use sudo)"
+    )
+    install.add_argument("--wake", action="store_true", help="wake the computer for a run")
+    install.add_argument(
+        "--password", action="store_true", help="Windows: store your password (network shares)"
+    )
+    status = actions.add_parser("status", help="list what the OS scheduler runs and when")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +117,8 @@ def quick_mirror_profile(source: str, replica: str) -> Profile:
     """A profile for ``rearguard mirror SOURCE REPLICA``; its name is stable per folder pair."""
     src, dst = os.path.abspath(os.path.expanduser(source)), os.path.abspath(os.path.expanduser(replica))
     digest = hashlib.sha1(f"{src}\0{dst}".encode()).hexdigest()[:8]
-    name = f"mirror-{Path(dst).name or 'replica'}-{digest}"
+    # The name becomes file names (lock, log folder): keep it short whatever the replica is called.
+    name = f"mirror-{Path(dst).name[:60] or 'replica'}-{digest}"
     spec = MirrorProfile.model_validate(
         {"kind": "mirror", "description": f"{src} -> {dst}", "mirror": {"source": src, "replica": dst}},
         context={"check_overlap": False},
@@ -225,7 +246,15 @@ def _repeat(
     count = 0
     while True:
         started = time.monotonic()
-        code = _one_run(profile, folders, args, cancel, log_dir)
+        try:
+            code = _one_run(profile, folders, args, cancel, log_dir)
+        except errors.RunLocked as error:
+            if count == 0:
+                raise
+            # A later slot that finds the profile busy (say, a run started from the window) is
+            # skipped; it must not end the repeating schedule.
+            print(f"rearguard: this run skipped: {error}", file=sys.stderr)
+            code = errors.EXIT_OK
         count += 1
         if code == errors.EXIT_CANCELLED or cancel.is_set():
             return errors.EXIT_CANCELLED
@@ -331,6 +360,50 @@ def _check(folders: Folders, ref: str) -> int:
     return errors.EXIT_OK
 
 
+def _schedule(folders: Folders, args: argparse.Namespace) -> int:
+    """``rearguard schedule install|remove|status``: runs by the OS scheduler, logged in or not."""
+    from engine import os_scheduler
+
+    folders = os_scheduler.folders_for_invoking_user(folders)
+    if args.action == "status":
+        found = os_scheduler.status(folders)
+        if args.json:
+            _print_json({"schedules": [s.as_json() for s in found]})
+            return errors.EXIT_OK
+        if not found:
+            print("no profile is registered with the OS scheduler ('rearguard schedule install PROFILE')")
+        for item in found:
+            reg = item.registration
+            print(f"{reg.profile:24} {os_scheduler.backend_label(reg.backend):15} next: {item.next_run}")
+            for note in item.notes:
+                print(f"  note: {note}")
+        return errors.EXIT_OK
+    if bool(args.profile) == bool(args.all):
+        raise errors.UsageError(f"schedule {args.action}: give one PROFILE or --all")
+    if args.action == "remove":
+        names = sorted(os_scheduler.load_registrations(folders)) if args.all else [args.profile]
+        if not names:
+            print("no profile is registered with the OS scheduler")
+        for reg in os_scheduler.remove(folders, names):
+            print(f"{reg.profile}: removed {reg.name}")
+        return errors.EXIT_OK
+    if args.all:
+        profiles = [e.profile for e in list_profiles(folders) if e.profile and e.profile.spec.schedule]
+    else:
+        profiles = [resolve_profile(folders, args.profile)]
+    password = None
+    if args.password:
+        import getpass
+
+        password = getpass.getpass("Windows password of the account the runs use: ")
+    backend = os_scheduler.default_backend(system=args.system, password=password)
+    for reg in os_scheduler.install(folders, profiles, backend, wake=args.wake):
+        print(f"{reg.profile}: runs via {os_scheduler.backend_label(reg.backend)} ({reg.name})")
+        for note in reg.notes:
+            print(f"  note: {note}")
+    return errors.EXIT_OK
+
+
 def dispatch(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     folders = app_folders()
@@ -352,6 +425,8 @@ def dispatch(argv: Sequence[str]) -> int:
         profile = quick_mirror_profile(args.source, args.replica)
         log_dir = Path(args.log_dir).expanduser().absolute() if args.log_dir else None
         return _run(profile, folders, args, log_dir=log_dir)
+    if args.command == "schedule":
+        return _schedule(folders, args)
     raise errors.UsageError(f"unknown command {args.command!r}")
 
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pathspec
 
 from engine.errors import ProfileError
+
+
+def pattern_problem(patterns: Sequence[str]) -> str | None:
+    """Why one of these gitignore-style patterns cannot be used (naming it), or None."""
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, TypeError, re.error) as error:  # re.error: e.g. a range like [z-a]
+            return f"bad pattern {pattern!r}: {error}"
+    return None
 
 
 class PathFilter:
@@ -19,8 +30,8 @@ class PathFilter:
         self.patterns = list(patterns)
         try:
             self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns) if self.patterns else None
-        except (ValueError, TypeError) as error:
-            raise ProfileError(where, [f"bad pattern: {error}"]) from None
+        except (ValueError, TypeError, re.error) as error:
+            raise ProfileError(where, [pattern_problem(self.patterns) or f"bad pattern: {error}"]) from None
 
     @property
     def active(self) -> bool:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from engine.lock import held_lock_fds
 from engine.secrets_redact import redact, redact_argv
 
 log = logging.getLogger("rearguard.process")
@@ -145,15 +146,18 @@ def run_process(
     log.debug("running: %s", shown)
     encoding = encoding or console_encoding()
     started = time.monotonic()
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(env) if env is not None else None,
-        cwd=cwd,
-        **popen_options(),  # type: ignore[call-overload]
-    )
+    # The tool inherits the run's profile lock, so it stays taken while an orphaned tool still works.
+    with held_lock_fds() as lock_fds:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            pass_fds=lock_fds if os.name == "posix" else (),
+            **popen_options(),  # type: ignore[call-overload]
+        )
     out: list[str] = []
     err: list[str] = []
     pumps = [

@@ -24,6 +24,7 @@ from pydantic import (
 
 from engine.durations import MIN_SCHEDULE_INTERVAL, parse_duration
 from engine.errors import ProfileError
+from engine.filters import pattern_problem
 from engine.folders import Folders
 from engine.pathsafety import overlap_problem
 
@@ -37,6 +38,13 @@ class _Section(BaseModel):
 
 def _duration(value: str) -> str:
     parse_duration(value)
+    return value
+
+
+def _patterns(value: list[str]) -> list[str]:
+    problem = pattern_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -89,6 +97,7 @@ class MirrorSettings(_Section):
 
     _paths = field_validator("source", "replica")(_nonempty_path)
     _keep = field_validator("keep_versions")(_duration)
+    _exclude = field_validator("exclude")(_patterns)
 
     @model_validator(mode="after")
     def _apart(self, info: ValidationInfo) -> MirrorSettings:
@@ -112,6 +121,7 @@ class RcloneSettings(_Section):
     )
 
     _paths = field_validator("source", "remote")(_nonempty_path)
+    _exclude = field_validator("exclude")(_patterns)
 
 
 class RevitSettings(_Section):
@@ -120,12 +130,13 @@ class RevitSettings(_Section):
     model_table: str = Field(default="", description="ModelLocationTable.db3; empty = in projects_dir")
     tool: str = Field(description="RevitServerTool.exe")
     target: str = Field(description="folder (often a UNC share) receiving dated exports")
-    window_hours: Annotated[float, Field(ge=0)] = Field(
+    # Upper bounds keep date arithmetic in range (a window of 1e300 hours cannot be computed).
+    window_hours: Annotated[float, Field(ge=0, le=87_600)] = Field(
         default=24, description="export models edited within this many hours; 0 = all"
     )
     parallel: Annotated[int, Field(ge=1, le=16)] = Field(default=1, description="exports at once")
     timeout: str = Field(default="2h", description="per model; stopped and failed after it")
-    keep_days: Annotated[int, Field(ge=1)] = Field(default=30, description="dated folders kept")
+    keep_days: Annotated[int, Field(ge=1, le=36_500)] = Field(default=30, description="dated folders kept")
 
     _paths = field_validator("server", "projects_dir", "tool", "target")(_nonempty_path)
 
@@ -233,6 +244,8 @@ def parse_profile_text(text: str, name: str, path: Path | None = None) -> Profil
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(source, [f"not valid TOML: {error}"]) from None
+    except RecursionError:  # tomllib recurses per nesting level: '[[[[...' thousands deep
+        raise ProfileError(source, ["not valid TOML: arrays or tables nested too deeply"]) from None
     return Profile(name=name, spec=validate_spec(data, source), path=path)
 
 

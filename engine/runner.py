@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine import errors
+from engine import errors, testhooks
 from engine.context import RunContext, utc_now
 from engine.events import PhaseChanged, Reporter, RunFinished, RunStarted, null_reporter
 from engine.folders import Folders
@@ -75,9 +75,13 @@ def run_profile(
     trigger: str = "manual",
     log_dir: Path | None = None,
 ) -> RunOutcome:
-    """Run (or dry-run) one profile to its end; raises only RunLocked and ProfileError."""
+    """Run (or dry-run) one profile to its end; raises only RunLocked and ProfileError.
+
+    And ToolUnavailable when the state database stays locked by another program (nothing recorded).
+    """
     folders.create()
     cancel = cancel or threading.Event()
+    reporter = testhooks.watch_items(reporter)  # unchanged outside the crash tests
     log_folder = log_dir or folders.profile_logs(profile.name)
     lock = None if dry_run else ProfileLock(folders.locks, profile.name)
     if lock is not None:

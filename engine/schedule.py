@@ -53,13 +53,18 @@ def slot_after(
 ) -> datetime:
     """The first regular slot strictly after ``moment``.
 
-    With ``at``, slots start each local day at that time and repeat every ``every`` (an interval
-    that does not divide a day restarts at ``at`` the next day). Without it, slots are anchored to
-    ``first`` (the schedule's first run), or to ``moment`` itself.
+    With ``at`` and an interval under a day, slots start each local day at that time and repeat
+    every ``every`` (an interval that does not divide a day restarts at ``at`` the next day); with
+    ``every`` of a day or more, they fall at ``at`` every ``every`` counted from ``first``'s day.
+    Without ``at``, slots are anchored to ``first`` (the schedule's first run), or to ``moment``.
     """
     every = schedule.interval
     if schedule.at is None:
         return _first_after(first or moment, every, moment)
+    if every >= timedelta(days=1):
+        # Whole days and more: ``at`` on the first run's day, then every ``every`` from there.
+        anchor = _local_at(schedule, first or moment, tz)
+        return _first_after(anchor, every, moment)
     today = _local_at(schedule, moment, tz)
     yesterday = _local_at(schedule, moment - timedelta(days=1), tz)
     candidates = [_first_after(yesterday, every, moment), _first_after(today, every, moment)]
@@ -86,13 +91,16 @@ def next_run(
         if schedule.at is None:
             return now
         return slot_after(schedule, now - timedelta(microseconds=1), tz=tz)
-    base = history.last_good or history.last_start
+    # A clock set back makes past runs look like future ones: count them as just now, so the
+    # schedule slips by one interval at most, not by the size of the jump.
+    last_start = min(history.last_start, now)
+    base = min(history.last_good or last_start, now)
     regular = slot_after(schedule, base, first=base, tz=tz)
     if history.failures_since_good:
         # After a failure: retry with a growing back-off, never later than the next regular slot.
         step = BACKOFF[min(history.failures_since_good, len(BACKOFF)) - 1]
-        retry = history.last_start + step
-        return min(retry, slot_after(schedule, history.last_start, first=base, tz=tz))
+        retry = last_start + step
+        return min(retry, slot_after(schedule, last_start, first=base, tz=tz))
     return regular
 
 

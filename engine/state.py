@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine import testhooks
+from engine.errors import ToolUnavailable
 from engine.report import RunReport
 
 log = logging.getLogger("rearguard.state")
@@ -66,10 +68,19 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _FAILURES_KEPT = 200
+BUSY_TIMEOUT_S = 15.0  # how long to wait while another program holds the database's lock
+# What SQLite says about a file that is damaged; any other error (locked, cannot be opened, read-only)
+# is about access to a file that may be perfectly good, which must never be moved aside.
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 class StateCorrupt(Exception):
     """The database file is not a usable Rearguard state database."""
+
+
+def _primary_code(error: sqlite3.Error) -> int:
+    """SQLite's primary result code of an error (extended codes carry it in the low byte)."""
+    return int(getattr(error, "sqlite_errorcode", -1)) & 0xFF
 
 
 def _now() -> str:
@@ -123,6 +134,8 @@ class StateDB:
         try:
             self.conn = self._open()
         except (sqlite3.DatabaseError, StateCorrupt) as error:
+            if isinstance(error, sqlite3.Error) and _primary_code(error) not in _DAMAGED:
+                raise self._unavailable(error) from None
             moved = self._move_aside()
             message = (
                 f"the state database {path} was unreadable ({error}); it was moved to "
@@ -133,9 +146,11 @@ class StateDB:
             self.conn = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=15, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
         try:
-            conn.execute("PRAGMA busy_timeout = 15000")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if mode is None:
                 raise StateCorrupt("cannot set journal mode")
@@ -185,15 +200,29 @@ class StateDB:
                 os.replace(extra, Path(str(aside) + suffix))
         return aside
 
+    def _unavailable(self, error: sqlite3.Error) -> ToolUnavailable:
+        if _primary_code(error) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            why = f"is in use by another program (waited {BUSY_TIMEOUT_S:g} s)"
+        else:
+            why = f"cannot be used ({error})"
+        return ToolUnavailable(f"the state database {self.path} {why}; nothing was recorded, try again")
+
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """Everything inside commits together or not at all.
+
+        Raises ToolUnavailable when the database stays locked by another program.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise self._unavailable(error) from None
         try:
             yield self.conn
+            testhooks.reached("commit")  # a crash test's kill point; nothing outside those tests
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

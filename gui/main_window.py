@@ -80,6 +80,7 @@ class MainWindow(AlwaysOn, QMainWindow):
         self.alerts = AlertCenter(self.folders, self.app_settings, self)
         self.notice = ""  # a one-time notice for the banner (no tray here)
         self.header.alert_days_changed.connect(self._alert_days_changed)
+        self.header.os_schedule_toggled.connect(self.set_os_schedule)
         self.keep_in_tray = False  # set by the tray: closing the window hides it
         self.tray: Tray | None = None
         self.quitting = False
@@ -181,6 +182,8 @@ class MainWindow(AlwaysOn, QMainWindow):
             if row.name in self.scheduler.next_runs:  # the scheduler's rules: back-off, max_runs
                 row.next_run = self.scheduler.next_runs[row.name]
             row.paused = self.scheduler.paused
+            if row.name in self.scheduler.os_runs:
+                row.extra["os_scheduler"] = self.scheduler.os_runs[row.name]
             session = self.sessions.get(row.name)
             if session is not None and session.running:
                 row.activity = _activity(session)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from gui.icons import state_icon
 from gui.profile_list import STATUS_WORDS, ProfileRow
@@ -28,6 +28,7 @@ class ProfileHeader(QWidget):
     """Name, kind and description; last good run, last run, next run, time since a good run."""
 
     alert_days_changed = Signal(int)
+    os_schedule_toggled = Signal(bool)  # "Run even when I'm not logged in"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +49,12 @@ class ProfileHeader(QWidget):
         alert_box.addWidget(alert_label)
         alert_box.addWidget(self.alert_spin)
         alert_box.addStretch(1)
+        self.os_switch = QCheckBox("Run even when I'm &not logged in")
+        self.os_switch.setToolTip(
+            "Let the system's scheduler (Task Scheduler, systemd) run this profile on its schedule,\n"
+            "whether or not anyone is logged in; the app then leaves this profile's schedule to it."
+        )
+        self.os_switch.toggled.connect(self.os_schedule_toggled)
         self.mark = QLabel()
         self.title = QLabel()
         font = QFont(self.title.font())
@@ -72,6 +79,7 @@ class ProfileHeader(QWidget):
         grid.addWidget(self.next, 0, 1)
         grid.addWidget(self.last_run, 1, 0)
         grid.addWidget(self.age, 1, 1)
+        grid.addWidget(self.os_switch, 2, 0)
         grid.addWidget(self.alert_row, 2, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
@@ -92,6 +100,7 @@ class ProfileHeader(QWidget):
         for label in (self.last_run, self.next, self.age):
             label.setText("")
         self.alert_row.hide()
+        self.os_switch.hide()
 
     def show_draft(self, kind: str) -> None:
         self._set_mark("never")
@@ -101,6 +110,7 @@ class ProfileHeader(QWidget):
         for label in (self.last_run, self.next, self.age):
             label.setText("")
         self.alert_row.hide()
+        self.os_switch.hide()
 
     def _spin_changed(self, days: int) -> None:
         if days != self.alert_days:
@@ -122,6 +132,7 @@ class ProfileHeader(QWidget):
             self.next.setText("")
             self.age.setText("")
             self.alert_row.hide()
+            self.os_switch.hide()
             return
         self.alert_row.show()
         description = profile.spec.description
@@ -136,13 +147,22 @@ class ProfileHeader(QWidget):
             when = describe(parse_stamp(row.last.started), now)
             extra = f" ({row.last.failed} failed)" if row.last.failed else ""
             self.last_run.setText(f"Last run: {when} — {word}{extra}")
-        if row.next_run is None:
+        self._show_os_switch(row, profile.spec.schedule is not None)
+        if row.extra.get("os_scheduler"):
+            self.next.setText(f"Next run: by {row.extra['os_scheduler']}, logged in or not")
+        elif row.next_run is None:
             self.next.setText("Next run: only when asked (no schedule)")
         elif row.paused:
             self.next.setText("Next run: paused (all schedules are paused)")
         else:
             self.next.setText(f"Next run: {describe(row.next_run, now) if row.next_run > now else 'due now'}")
         self._show_age(row, now)
+
+    def _show_os_switch(self, row: ProfileRow, scheduled: bool) -> None:
+        self.os_switch.setVisible(scheduled)
+        self.os_switch.blockSignals(True)
+        self.os_switch.setChecked(bool(row.extra.get("os_scheduler")))
+        self.os_switch.blockSignals(False)
 
     def _show_age(self, row: ProfileRow, now: datetime) -> None:
         limit = timedelta(days=self.alert_days) if self.alert_days else overdue_after(row)

@@ -97,6 +97,8 @@ class ProfileRow:
         else:
             word = STATUS_WORDS.get(self.last.status, self.last.status)
             last = f"{word} {describe(parse_stamp(self.last.started), now)}"
+        if self.extra.get("os_scheduler"):
+            return f"{last} · runs via {self.extra['os_scheduler']}"
         if self.next_run is not None and self.paused:
             return f"{last} · paused"
         if self.next_run is not None:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from engine import os_scheduler
 from engine.app_settings import AppSettings
 from engine.folders import Folders
 from engine.profiles import Profile, list_profiles
@@ -68,6 +69,7 @@ class Scheduler(QObject):
         self.missed: dict[str, int] = {}
         self.hold_until: datetime | None = None
         self.blocked: dict[str, datetime] = {}
+        self.os_runs: dict[str, str] = {}  # profile -> "systemd" / "Task Scheduler": not ours to fire
         self.timer = QTimer(self)
         self.timer.setInterval(tick_ms)
         self.timer.timeout.connect(self.tick)
@@ -167,8 +169,12 @@ class Scheduler(QObject):
     # -- helpers ----------------------------------------------------------------------------------
 
     def _scheduled_profiles(self) -> dict[str, Profile]:
+        """The profiles this scheduler fires: scheduled, and not left to the OS scheduler."""
+        self.os_runs = os_scheduler.os_scheduled(self.host.folders)
         found: dict[str, Profile] = {}
         for entry in list_profiles(self.host.folders):
+            if entry.name in self.os_runs:
+                continue
             if entry.profile is not None and entry.profile.spec.schedule is not None:
                 found[entry.name] = entry.profile
         return found

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine import autostart
+from engine import autostart, os_scheduler
+from engine.errors import RearguardError
+from engine.profiles import resolve_profile
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -54,6 +56,30 @@ class AlwaysOn(_Base):
         except OSError as error:
             self.tell("Start at login", f"Could not change the start at login: {error}")
         self.autostart_action.setChecked(autostart_enabled())
+
+    def set_os_schedule(self, enabled: bool) -> None:
+        """The header's "Run even when I'm not logged in": register with (or remove from) the OS scheduler."""
+        name = self.shown_name
+        if name is None:
+            return
+        try:
+            if enabled:
+                profile = resolve_profile(self.folders, name)
+                backend = os_scheduler.default_backend()
+                done = os_scheduler.install(self.folders, [profile], backend)
+                notes = "\n".join(note for reg in done for note in reg.notes)
+                where = os_scheduler.backend_label(done[0].backend)
+                self.statusBar().showMessage(f"'{name}' now runs via {where}, logged in or not", 8000)
+                if notes:
+                    self.tell("Run even when not logged in", f"'{name}' runs via {where}.\n\n{notes}")
+            else:
+                os_scheduler.remove(self.folders, [name])
+                self.statusBar().showMessage(f"'{name}' runs on the app's own schedule again", 8000)
+        except (RearguardError, OSError) as error:
+            self.tell("Run even when not logged in", f"Could not change how '{name}' is scheduled:\n{error}")
+        self.scheduler.tick()
+        self.refresh_profiles()
+        self._show_header()
 
     def quit_app(self) -> None:
         """Quit for real (the tray's and the menu's Quit): the window closes, the app ends."""

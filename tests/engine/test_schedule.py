@@ -86,3 +86,12 @@ def test_clock_watch_sees_sleep_and_clock_changes() -> None:
     assert watch.check() == 3600
     wall[0] -= 7200  # clock set back two hours
     assert watch.check() == -7200
+
+
+def test_every_two_days_at_a_time_of_day_skips_a_day() -> None:
+    two_days = Schedule(every="2d", at="02:00")
+    first = at("2026-11-20 02:00")
+    assert slot_after(two_days, at("2026-11-20 02:00"), first=first, tz=UTC) == at("2026-11-22 02:00")
+    assert slot_after(two_days, at("2026-11-21 09:00"), first=first, tz=UTC) == at("2026-11-22 02:00")
+    history = History(first, first, 0, 1)
+    assert next_run(two_days, history, at("2026-11-20 03:00"), tz=UTC) == at("2026-11-22 02:00")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, datetime
 
 VERSIONS_FOLDER = ".rearguard/versions"
 
@@ -97,6 +98,15 @@ def remote_join(remote: str, relative: str) -> str:
     if remote.endswith((":", "/", "\\")):
         return remote + relative
     return f"{remote}/{relative}"
+
+
+def versions_stamp(started: datetime) -> str:
+    """The name of a run's versions folder: its start in UTC, to the microsecond.
+
+    rclone's ``--backup-dir`` overwrites what the folder already holds, so two runs that replace the
+    same file within one second (a crash and an immediate re-run) must not share a folder.
+    """
+    return started.astimezone(UTC).strftime("%Y-%m-%dT%H%M%S.%fZ")
 
 
 def versions_dir(remote: str, run_stamp: str) -> str:

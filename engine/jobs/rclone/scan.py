@@ -8,6 +8,7 @@ source. Folders that cannot be read are reported, so their files are not mistake
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from engine.errors import Cancelled
 from engine.filters import PathFilter
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RESERVED = ".rearguard"  # the versions folder on the remote; a source folder of that name would mix in
 
 
@@ -38,6 +40,8 @@ def _name_problem(name: str) -> str | None:
     """Why rclone cannot be handed this name in a list file, or None."""
     if "\n" in name or "\r" in name:
         return "name contains a line break (rclone's file list cannot carry it)"
+    if _CONTROL.search(name):  # rclone maps them to other characters and silently skips the file
+        return "name contains a control character (rclone's file list cannot carry it)"
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -81,7 +85,7 @@ def scan_source(
                 continue
             rel = rel_dir + name
             # A name with a line break or undecodable bytes cannot go into rclone's file list.
-            problem = _name_problem(name) if not name.isascii() or "\n" in name or "\r" in name else None
+            problem = _name_problem(name) if not name.isascii() or not name.isprintable() else None
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if rule is not None and rule(rel, name, True):

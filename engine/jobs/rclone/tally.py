@@ -9,6 +9,8 @@ never reported as done.
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +23,26 @@ from engine.report import ItemResult
 from engine.secrets_redact import redact
 
 UPLOAD = "upload"
+# rclone keeps retrying file after file against a remote that went away (about 50 s per file with its
+# defaults: a whole backup would take hours to fail). After this many connection failures in a row,
+# with no file confirmed between them, the command is stopped and the rest is failed for a retry.
+GIVE_UP_AFTER = 2
+_CONNECTION_LOST = re.compile(
+    r"couldn't connect|connection (?:lost|refused|reset)|no route to host|network is unreachable"
+    r"|broken pipe|i/o timeout",
+    re.IGNORECASE,
+)
+
+
+class StopOrCancel(threading.Event):
+    """Set when the remote is taken to be gone; also reads as set whenever the run is cancelled."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        super().__init__()
+        self._cancel = cancel
+
+    def is_set(self) -> bool:
+        return super().is_set() or self._cancel.is_set()
 
 
 @dataclass
@@ -59,11 +81,20 @@ def unconfirmed_message(result: ProcessResult, tally: Tally, secrets: Sequence[s
 class Watcher:
     """Turns rclone's log records into Reporter events and a Tally, on the run's thread."""
 
-    def __init__(self, ctx: RunContext, actions: Sequence[Action], action: str = UPLOAD) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        actions: Sequence[Action],
+        action: str = UPLOAD,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.ctx = ctx
         self.action = action
         self.tally = Tally({a.path: a for a in actions})
         self.planned_bytes = sum(a.bytes for a in actions)
+        self.stop = stop or threading.Event()  # set when the remote is taken to be gone
+        self.gone: str | None = None  # why the remote is taken to be gone
+        self._lost_in_a_row = 0
 
     def _start(self, path: str) -> None:
         if path not in self.tally.started:
@@ -87,6 +118,7 @@ class Watcher:
             message = redact(record.message, ctx.secrets)
             tally.failed.setdefault(record.path, message)
             ctx.log.warning("%s failed: %s — %s", self.action, redact(record.path, ctx.secrets), message)
+            self._connection_failure(message)
         elif isinstance(record, json_log.Failed | json_log.Message) and _is_error(record):
             text = record.message if isinstance(record, json_log.Failed) else record.text
             tally.general.append(redact(text, ctx.secrets))
@@ -94,7 +126,18 @@ class Watcher:
                 tally.fatal.append(tally.general[-1])
             ctx.log.warning("rclone: %s", tally.general[-1])
 
+    def _connection_failure(self, message: str) -> None:
+        if not _CONNECTION_LOST.search(message):
+            self._lost_in_a_row = 0
+            return
+        self._lost_in_a_row += 1
+        if self._lost_in_a_row >= GIVE_UP_AFTER and self.gone is None:
+            self.gone = message
+            self.ctx.log.warning("rclone: the remote stopped answering; the rest waits for the next run")
+            self.stop.set()
+
     def _confirm(self, path: str, how: str) -> None:
+        self._lost_in_a_row = 0
         if path not in self.tally.planned or path in self.tally.confirmed:
             return
         self._start(path)
@@ -126,11 +169,14 @@ class Watcher:
             if path in tally.confirmed:
                 out.append(ItemResult(path, self.action, "done", "", self._bytes(action)))
                 continue
-            if result.cancelled:
+            if result.cancelled and self.gone is None:
                 # Errors while rclone is being stopped are the stop's, not the file's.
                 item = ItemResult(path, self.action, "skipped", "cancelled before rclone confirmed it")
             elif path in tally.failed:
                 item = ItemResult(path, self.action, "failed", tally.failed[path] + attempt_note(action))
+            elif self.gone is not None:
+                message = redact(f"not sent: the remote stopped answering ({self.gone})", self.ctx.secrets)
+                item = ItemResult(path, self.action, "failed", message + attempt_note(action))
             elif result.ok:
                 item = unconfirmed_ok(action) or ItemResult(
                     path, self.action, "done", "", self._bytes(action)

@@ -11,7 +11,7 @@ from engine.errors import ToolUnavailable
 from engine.jobs.rclone import command
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import UPLOAD, Watcher, write_list
+from engine.jobs.rclone.tally import UPLOAD, StopOrCancel, Watcher, write_list
 from engine.plan import Action
 from engine.report import ItemResult
 from engine.secrets_redact import redact
@@ -23,14 +23,16 @@ def upload(
     """Upload ``actions`` in one rclone call; one ItemResult per action, in order."""
     if not actions:
         return []
-    watcher = Watcher(ctx, actions)
-    versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
+    watcher = Watcher(ctx, actions, stop=StopOrCancel(ctx.cancel))
+    versions = command.versions_dir(job.remote, command.versions_stamp(ctx.started)) if job.versions else None
 
     def already_there(action: Action) -> ItemResult | None:
         # A clean exit without a line: rclone found the file already on the remote (adopt mode),
         # or it left the source before rclone read it.
         if not os.path.lexists(job.source / action.path):
             return ItemResult(action.path, UPLOAD, "skipped", "no longer in the source")
+        if not adopt:  # every listed file is sent (--ignore-times): silence means rclone skipped it
+            return ItemResult(action.path, UPLOAD, "failed", "rclone did not send it and gave no reason")
         return ItemResult(action.path, UPLOAD, "done", "already on the remote", action.bytes)
 
     with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
@@ -47,7 +49,7 @@ def upload(
             adopt=adopt,
         )
         ctx.log.info("uploading %d file(s) with one rclone call", len(actions))
-        result = run_streaming(argv, watcher, cancel=ctx.cancel, secrets=ctx.secrets)
+        result = run_streaming(argv, watcher, cancel=watcher.stop, secrets=ctx.secrets)
     fatal = watcher.unreachable(result)
     if fatal:
         raise ToolUnavailable(f"remote {redact(job.remote, ctx.secrets)} became unreachable: {fatal}")

@@ -1,0 +1,287 @@
+"""The two OS schedulers Rearguard registers with: systemd timers (per user or system-wide) and
+Windows Task Scheduler (``schtasks``).
+
+Each backend writes what ``engine.systemd_units`` / ``engine.task_xml`` build, runs the commands
+through the one process helper, refuses early (before anything is written) when it cannot work,
+and undoes a registration that failed part way. ``engine.os_scheduler`` decides what to register.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import systemd_units, task_xml
+from engine.atomic import atomic_write_text
+from engine.errors import RearguardError, ToolUnavailable, UsageError
+from engine.folders import HOME_ENV
+from engine.process import ProcessResult, run_process
+from engine.profiles import Profile
+
+log = logging.getLogger("rearguard.os_scheduler")
+SYSTEMD_USER = "systemd-user"
+SYSTEMD_SYSTEM = "systemd-system"
+TASK_SCHEDULER = "task-scheduler"
+SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
+COMMAND_TIMEOUT = 60.0
+LINGER_DIR = Path("/var/lib/systemd/linger")
+
+Runner = Callable[[Sequence[str]], ProcessResult]
+
+
+def _run(argv: Sequence[str]) -> ProcessResult:
+    return run_process(argv, timeout=COMMAND_TIMEOUT, log_output=False)
+
+
+@dataclass
+class Registration:
+    profile: str
+    backend: str
+    name: str  # the task path or the timer unit
+    installed: str = ""
+    wake: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def sudo_account() -> tuple[str, Path, int, int] | None:
+    """(name, home, uid, gid) of the user who typed ``sudo``, when this runs as root under sudo."""
+    user = os.environ.get("SUDO_USER")
+    if not user or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        import pwd
+
+        entry = pwd.getpwnam(user)
+    except (ImportError, KeyError):
+        return None
+    return user, Path(entry.pw_dir), entry.pw_uid, entry.pw_gid
+
+
+@dataclass
+class Systemd:
+    """systemd timers: per user (``~/.config/systemd/user``) or system-wide (``/etc/systemd/system``)."""
+
+    system: bool = False
+    runner: Runner = _run
+    unit_dir: Path | None = None
+    booted: Callable[[], bool] = lambda: Path("/run/systemd/system").is_dir()
+    is_root: Callable[[], bool] = lambda: hasattr(os, "geteuid") and os.geteuid() == 0
+
+    @property
+    def backend(self) -> str:
+        return SYSTEMD_SYSTEM if self.system else SYSTEMD_USER
+
+    def directory(self) -> Path:
+        if self.unit_dir is not None:
+            return self.unit_dir
+        if self.system:
+            return SYSTEM_UNIT_DIR
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        return Path(base) / "systemd" / "user"
+
+    def _systemctl(self, *args: str) -> list[str]:
+        return ["systemctl", *([] if self.system else ["--user"]), *args]
+
+    def check(self) -> None:
+        """Refuse early (before anything is written) when systemd cannot take the timer."""
+        if not self.booted():
+            raise ToolUnavailable(
+                "systemd is not running on this machine (a container, or another init system); "
+                "use the app's own scheduler, or cron with 'rearguard run PROFILE'"
+            )
+        if self.system and not self.is_root():
+            raise ToolUnavailable(
+                "a system-wide timer needs root: run 'sudo rearguard schedule install PROFILE --system'"
+            )
+
+    def _call(self, *args: str) -> ProcessResult:
+        argv = self._systemctl(*args)
+        try:
+            result = self.runner(argv)
+        except (FileNotFoundError, PermissionError) as error:
+            raise ToolUnavailable(f"systemctl cannot be run: {error}") from None
+        if not result.ok:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise ToolUnavailable(f"'{' '.join(argv)}' failed: {detail[-1] if detail else result.returncode}")
+        return result
+
+    def install(self, profile: Profile, command: Sequence[str], wake: bool) -> Registration:
+        schedule = profile.spec.schedule
+        assert schedule is not None
+        base = systemd_units.unit_base(profile.name)
+        env = {HOME_ENV: os.environ[HOME_ENV]} if os.environ.get(HOME_ENV) else {}
+        user = _invoking_user() if self.system else None
+        service = systemd_units.service_text(profile.name, command, environment=env, user=user)
+        timer = systemd_units.timer_text(profile.name, schedule, wake=wake)
+        folder = self.directory()
+        written: dict[Path, str | None] = {}  # each file written, and what it held before
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for suffix, text in ((".service", service), (".timer", timer)):
+                path = folder / f"{base}{suffix}"
+                written[path] = path.read_text(encoding="utf-8") if path.is_file() else None
+                atomic_write_text(path, text)
+            self._call("daemon-reload")
+            self._call("enable", "--now", f"{base}.timer")
+        except (OSError, RearguardError) as error:
+            _put_back(written)
+            if written:
+                try:
+                    self.runner(self._systemctl("daemon-reload"))
+                except OSError:
+                    pass
+            if isinstance(error, PermissionError):
+                raise ToolUnavailable(f"no rights to write {folder}: {error.strerror}") from None
+            if isinstance(error, OSError):
+                raise ToolUnavailable(f"could not write the timer in {folder}: {error}") from None
+            raise
+        notes = []
+        if not self.system and not linger_enabled():
+            notes.append(LINGER_NOTE)
+        return Registration(profile.name, self.backend, f"{base}.timer", wake=wake, notes=notes)
+
+    def remove(self, registration: Registration) -> None:
+        base = registration.name.removesuffix(".timer")
+        folder = self.directory()
+        if self.booted():
+            result = self.runner(self._systemctl("disable", "--now", f"{base}.timer"))
+            if not result.ok:
+                log.info("disable %s: %s", base, result.stderr.strip())
+        try:
+            for suffix in (".timer", ".service"):
+                (folder / f"{base}{suffix}").unlink(missing_ok=True)
+        except PermissionError as error:
+            raise ToolUnavailable(f"no rights to remove the timer from {folder}: {error.strerror}") from None
+        if self.booted():
+            self.runner(self._systemctl("daemon-reload"))
+
+    def next_run(self, registration: Registration) -> str:
+        if not self.booted():
+            return "unknown (systemd is not running)"
+        try:
+            result = self.runner(
+                self._systemctl("show", registration.name, "-p", "NextElapseUSecRealtime", "--value")
+            )
+        except OSError as error:
+            return f"unknown ({error})"
+        text = result.stdout.strip()
+        return text if result.ok and text else "not scheduled (is the timer enabled?)"
+
+
+def _put_back(written: dict[Path, str | None]) -> None:
+    """Undo a failed install: new files go, files that were there get their old text back."""
+    for path, before in written.items():
+        try:
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                atomic_write_text(path, before)
+        except OSError as error:
+            log.warning("could not undo %s: %s", path, error)
+
+
+LINGER_NOTE = (
+    "a user timer runs only while you are logged in unless lingering is on: "
+    "'loginctl enable-linger' (or install with --system as root)"
+)
+
+
+def linger_enabled(user: str | None = None) -> bool:
+    return (LINGER_DIR / (user or _invoking_user())).exists()
+
+
+def _invoking_user() -> str:
+    """The user the runs belong to (under sudo: the one who typed sudo, not root)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+@dataclass
+class TaskScheduler:
+    """Windows Task Scheduler through ``schtasks`` (a task per profile under ``\\Rearguard\\``)."""
+
+    system: bool = False  # refused: SYSTEM has its own folders, so it would not share the history
+    password: str | None = None  # store the user's password: network shares work
+    runner: Runner = _run
+
+    backend = TASK_SCHEDULER
+
+    def check(self) -> None:
+        if self.system:
+            raise UsageError(
+                "--system is for Linux; on Windows the task runs as you, logged on or not "
+                "(add --password when the target is a network share)"
+            )
+
+    def _call(self, argv: list[str], secrets: Sequence[str] = ()) -> ProcessResult:
+        try:
+            result = (
+                run_process(argv, timeout=COMMAND_TIMEOUT, secrets=secrets, log_output=False)
+                if secrets and self.runner is _run
+                else self.runner(argv)
+            )
+        except (FileNotFoundError, PermissionError) as error:
+            raise ToolUnavailable(f"schtasks cannot be run: {error}") from None
+        if not result.ok:
+            detail = (result.stderr or result.stdout).strip()
+            if "denied" in detail.lower():
+                raise ToolUnavailable(
+                    f"no rights to register the task ({detail}); run from an administrator prompt"
+                )
+            raise ToolUnavailable(f"schtasks failed: {detail or result.returncode}")
+        return result
+
+    def install(self, profile: Profile, command: Sequence[str], wake: bool) -> Registration:
+        schedule = profile.spec.schedule
+        assert schedule is not None
+        name = task_xml.task_name(profile.name)
+        user = (os.environ.get("USERDOMAIN", "") + "\\" + getpass.getuser()).lstrip("\\")
+        logon = task_xml.LOGON_PASSWORD if self.password else task_xml.LOGON_S4U
+        text = task_xml.task_xml(profile.name, schedule, command, user=user, logon=logon, wake=wake)
+        handle, xml_path = tempfile.mkstemp(suffix=".xml", prefix="rearguard-task-")
+        os.close(handle)
+        try:
+            Path(xml_path).write_text(text, encoding="utf-16")
+            argv = ["schtasks", "/Create", "/TN", name, "/XML", xml_path, "/F"]
+            if self.password:
+                argv += ["/RU", user, "/RP", self.password]
+            self._call(argv, secrets=[self.password] if self.password else ())
+        finally:
+            Path(xml_path).unlink(missing_ok=True)
+        notes = []
+        if logon == task_xml.LOGON_S4U:
+            notes.append(
+                "runs without a stored password: local folders only (network shares need --password)"
+            )
+        if os.environ.get(HOME_ENV):
+            notes.append(f"{HOME_ENV} is not passed to the task; the task uses the default folders")
+        return Registration(profile.name, TASK_SCHEDULER, name, wake=wake, notes=notes)
+
+    def remove(self, registration: Registration) -> None:
+        result = self.runner(["schtasks", "/Delete", "/TN", registration.name, "/F"])
+        if not result.ok and "denied" in (result.stderr + result.stdout).lower():
+            raise ToolUnavailable(f"no rights to remove {registration.name}; use an administrator prompt")
+
+    def next_run(self, registration: Registration) -> str:
+        try:
+            result = self.runner(["schtasks", "/Query", "/TN", registration.name, "/FO", "CSV", "/NH"])
+        except OSError as error:
+            return f"unknown ({error})"
+        return parse_schtasks_next_run(result.stdout) if result.ok else "not registered"
+
+
+def parse_schtasks_next_run(csv_text: str) -> str:
+    """The "Next Run Time" of ``schtasks /Query /FO CSV /NH`` (TaskName, Next Run Time, Status)."""
+    import csv
+
+    for row in csv.reader(line for line in csv_text.splitlines() if line.strip()):
+        if len(row) >= 2:
+            return row[1] + (f" ({row[2]})" if len(row) > 2 and row[2] else "")
+    return "unknown"
+
+
+Backend = Systemd | TaskScheduler
