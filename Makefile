@@ -50,3 +50,10 @@ clean:
 # dist/rearguard-VERSION-OS-ARCH.tar.gz|.zip. The release workflow runs the same script on each OS.
 package: install
 	$(BIN)/python packaging/build.py
+
+# The full reliability suite: SIGKILL at 50+ moments per job kind, injected faults, thousands of
+# generated bad inputs, concurrency, secrets, a 500-run soak. Writes tests/reliability/figures.json
+# (the README's "What we test" figures). `make test` runs the same tests at a small size.
+.PHONY: reliability
+reliability: install
+	REARGUARD_RELIABILITY_FULL=1 $(TEST_ENV) $(BIN)/python -m pytest tests/reliability -m reliability --timeout 1800

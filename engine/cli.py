@@ -424,6 +424,11 @@ def dispatch(argv: Sequence[str]) -> int:
     if args.command == "mirror":
         profile = quick_mirror_profile(args.source, args.replica)
         log_dir = Path(args.log_dir).expanduser().absolute() if args.log_dir else None
+        if log_dir is not None:
+            try:
+                log_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise errors.UsageError(f"--log-dir: cannot use {args.log_dir!r}: {error.strerror}") from None
         return _run(profile, folders, args, log_dir=log_dir)
     if args.command == "schedule":
         return _schedule(folders, args)

@@ -20,6 +20,7 @@ import pytest
 
 from engine.events import Event, ItemFinished
 from engine.folders import Folders
+from engine.jobs.rclone import tally
 from tests.fakes.rclone_server import HOST, obscure
 from tests.reliability import scale
 from tests.reliability.procs import ROOT, engine_argv
@@ -49,6 +50,7 @@ def _history(folders: Folders) -> str:
 def test_no_secret_reaches_a_log_a_report_or_the_screen(
     tmp_path: Path, home: Path, folders: Folders, monkeypatch: pytest.MonkeyPatch, rclone_env: None
 ) -> None:
+    monkeypatch.setattr(tally, "STALL_SECONDS", 3.0)  # a vanished remote is given up after 3 s, not 120
     server = Loopback(tmp_path / "served", monkeypatch)
     server.start()
     port = os.environ["RCLONE_CONFIG_SF_PORT"]
@@ -87,25 +89,28 @@ def test_no_secret_reaches_a_log_a_report_or_the_screen(
     env = {**os.environ, "REARGUARD_HOME": str(home)}
     screens: list[str] = []
     commands = [["list"], ["list", "--json"]]
-    for name in profiles:
+    for name in scale.pick(["by-conf", "on-the-fly", "wrong-pass"], list(profiles)):
         commands += [
-            ["check", name],
             ["show", name],
             ["show", name, "--json"],
             ["run", name, "--dry-run", "--json"],
+            ["run", name],
         ]
-        commands += [["run", name], ["run", name, "--json"]]
+        commands += scale.pick([], [["check", name], ["run", name, "--json"]])
     for argv in commands:
         done = subprocess.run(
             engine_argv(*argv), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
         )
         screens.append(f"$ {' '.join(argv)} -> {done.returncode}\n{done.stdout}\n{done.stderr}")
-    outcomes = [c for c in screens if "-> 5" in c.splitlines()[0]]
-    assert len(outcomes) >= 4, (
-        "the wrong-password runs must fail (and say why) for this test to mean anything"
-    )
+    failed = [c for c in screens if "-> 5" in c.splitlines()[0]]
+    assert len(failed) >= 2, "the wrong-password runs must fail (and say why) for this test to mean anything"
+    if scale.FULL:
+        screens.append(_remote_going_away(folders, tree, server))
+    _scan(folders, screens, secrets, len(commands))
 
-    # The remote going away in the middle of an upload, in-process, its report kept too.
+
+def _remote_going_away(folders: Folders, tree: SourceTree, server: Loopback) -> str:
+    """The remote going away in the middle of an upload, in-process; its report as JSON."""
     rig = RcloneRig(folders, tree, "SF:gone", server.root / "gone")
     done_paths: list[str] = []
 
@@ -117,15 +122,18 @@ def test_no_secret_reaches_a_log_a_report_or_the_screen(
 
     outcome = rig.run(reporter=stop_after_the_first)
     assert outcome.report is not None and outcome.report.failures
-    screens.append(json.dumps(outcome.report.as_json()))
+    return json.dumps(outcome.report.as_json())
 
+
+def _scan(folders: Folders, screens: list[str], secrets: list[str], commands: int) -> None:
+    """Search what was shown, logged and recorded for every secret; count what is found."""
     logs = [p.read_text(errors="replace") for p in folders.logs.rglob("LOG-*.txt")]
     places = {"screen": "\n".join(screens), "logs": "\n".join(logs), "history": _history(folders)}
     scanned = sum(len(text) for text in places.values())
     scale.count("checked.secret_scan_bytes", scanned)
-    scale.count("checked.secret_commands", len(commands) + 1)
+    scale.count("checked.secret_commands", commands)
     for where, text in places.items():
         found = _occurrences(text, secrets)
         scale.count(f"leaks.{where}", sum(found.values()))
         assert not found, f"secrets in the {where}: {found}"
-    assert scanned > 20_000 and logs, "too little output was searched"
+    assert scanned > 10_000 and logs, "too little output was searched"

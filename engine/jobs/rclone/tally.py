@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -24,9 +25,11 @@ from engine.secrets_redact import redact
 
 UPLOAD = "upload"
 # rclone keeps retrying file after file against a remote that went away (about 50 s per file with its
-# defaults: a whole backup would take hours to fail). After this many connection failures in a row,
-# with no file confirmed between them, the command is stopped and the rest is failed for a retry.
+# defaults, often without a word: a whole backup would take hours to fail). The command is stopped,
+# and the rest failed for a retry, after GIVE_UP_AFTER connection failures in a row with no file
+# confirmed between them, or once rclone has reported errors and moved no byte for STALL_SECONDS.
 GIVE_UP_AFTER = 2
+STALL_SECONDS = 120.0
 _CONNECTION_LOST = re.compile(
     r"couldn't connect|connection (?:lost|refused|reset)|no route to host|network is unreachable"
     r"|broken pipe|i/o timeout",
@@ -95,6 +98,7 @@ class Watcher:
         self.stop = stop or threading.Event()  # set when the remote is taken to be gone
         self.gone: str | None = None  # why the remote is taken to be gone
         self._lost_in_a_row = 0
+        self._progress = (-1, time.monotonic())  # (bytes done, when they last changed)
 
     def _start(self, path: str) -> None:
         if path not in self.tally.started:
@@ -104,6 +108,7 @@ class Watcher:
     def __call__(self, record: json_log.LogRecord) -> None:
         tally, ctx = self.tally, self.ctx
         if isinstance(record, json_log.Stats):
+            self._watch_progress(record)
             total = max(record.total_bytes, self.planned_bytes)
             ctx.reporter(TransferStats(record.bytes_done, total, record.speed, record.eta_seconds))
             for item in record.transferring:
@@ -131,8 +136,21 @@ class Watcher:
             self._lost_in_a_row = 0
             return
         self._lost_in_a_row += 1
-        if self._lost_in_a_row >= GIVE_UP_AFTER and self.gone is None:
-            self.gone = message
+        if self._lost_in_a_row >= GIVE_UP_AFTER:
+            self._give_up(message)
+
+    def _watch_progress(self, stats: json_log.Stats) -> None:
+        now = time.monotonic()
+        if stats.bytes_done > self._progress[0]:  # rclone's count can fall back when it retries
+            self._progress = (stats.bytes_done, now)
+            return
+        troubled = stats.errors or self.tally.failed or self.tally.general
+        if troubled and now - self._progress[1] > STALL_SECONDS:
+            self._give_up(stats.last_error or f"no progress for {STALL_SECONDS:g} s after an error")
+
+    def _give_up(self, why: str) -> None:
+        if self.gone is None:
+            self.gone = why
             self.ctx.log.warning("rclone: the remote stopped answering; the rest waits for the next run")
             self.stop.set()
 
