@@ -128,17 +128,6 @@ class Rig:
             state.close()
 
 
-@pytest.fixture
-def rclone_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """rclone sees no config of the developer's: an empty rclone.conf and no RCLONE_* variables."""
-    for name in list(os.environ):
-        if name.startswith("RCLONE_"):
-            monkeypatch.delenv(name)
-    empty = tmp_path / "empty-rclone.conf"
-    empty.write_text("")
-    monkeypatch.setenv("RCLONE_CONFIG", str(empty))
-
-
 @pytest.fixture(params=["local", "sftp"])
 def target(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rclone_env: None
