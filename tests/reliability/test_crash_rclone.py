@@ -136,7 +136,7 @@ def test_sigkill_at_many_moments_loses_nothing(
     profile = write_profile(folders, tree.root, remote_name)
     env = {**os.environ, "REARGUARD_HOME": str(home)}
     argv = engine_argv("run", NAME)
-    turns, epoch = scale.pick((6, 6), (20, 10) if sftp else (64, 16))
+    turns, epoch = scale.pick((6, 6), (20, 10) if sftp else (72, 18))
     kills, moments, typical = 0, set(), 1.0
     seen: set[Pair] = set()
     work = len(tree.paths())
@@ -186,3 +186,4 @@ def test_sigkill_at_many_moments_loses_nothing(
         assert "running" not in statuses and statuses[-1] == "ok", statuses
     scale.note(f"rclone_{where}_kill_moments", len(moments))
     assert kills >= scale.pick(4, 15 if sftp else 50), f"only {kills} runs were really killed"
+    assert len(moments) >= scale.pick(3, 15 if sftp else 50), sorted(moments)
