@@ -8,8 +8,6 @@ marked ``full_only`` too, and writes the figures to ``tests/reliability/figures.
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,10 +61,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture
 def folders(home: Path) -> Folders:
     return app_folders().create()
-
-
-@pytest.fixture
-def no_sigkill() -> Iterator[None]:
-    if sys.platform == "win32":
-        pytest.skip("SIGKILL")
-    yield

@@ -14,6 +14,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,12 +48,18 @@ def _history(folders: Folders) -> str:
     return json.dumps(rows)
 
 
-def test_no_secret_reaches_a_log_a_report_or_the_screen(
-    tmp_path: Path, home: Path, folders: Folders, monkeypatch: pytest.MonkeyPatch, rclone_env: None
-) -> None:
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rclone_env: None) -> Iterator[Loopback]:
     monkeypatch.setattr(tally, "STALL_SECONDS", 3.0)  # a vanished remote is given up after 3 s, not 120
-    server = Loopback(tmp_path / "served", monkeypatch)
-    server.start()
+    loopback = Loopback(tmp_path / "served", monkeypatch)
+    loopback.start()
+    yield loopback
+    loopback.stop()
+
+
+def test_no_secret_reaches_a_log_a_report_or_the_screen(
+    tmp_path: Path, home: Path, folders: Folders, server: Loopback
+) -> None:
     port = os.environ["RCLONE_CONFIG_SF_PORT"]
     wrong = obscure(server.rclone, "wrong-" + server.password)
     secrets = [
