@@ -201,8 +201,6 @@ def _one_run(
     )
     progress.clear()
     _print_outcome(outcome, profile, args.json)
-    if outcome.reason and outcome.report is None and not args.json:
-        pass
     return outcome.exit_code
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path, PureWindowsPath
 
 WINDOWS_RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"] + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
@@ -98,8 +98,3 @@ def windows_long_path(path: str) -> str:
     if is_unc(win):
         return "\\\\?\\UNC\\" + win.lstrip("\\")
     return "\\\\?\\" + win
-
-
-def to_posix_relative(raw: str) -> str:
-    """A relative path from a Windows source, written with ``/`` (for reports and JSON)."""
-    return str(PurePosixPath(*split_relative(raw)))
