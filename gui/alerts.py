@@ -1,8 +1,8 @@
 """Alerts as people see them: a desktop notification (the tray's message) for each new problem,
 and a banner in the window listing what needs attention now.
 
-The rules are in ``engine.alerts``; the "no good run for N days" threshold is a per-profile app
-setting (``engine.app_settings``), default 3 days.
+The rules are in ``engine.notify.alerts``; the "no good run for N days" threshold is a per-profile app
+setting (``engine.core.app_settings``), default 3 days.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from datetime import datetime
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from engine.alerts import Alert, run_alert, stale_alert
-from engine.app_settings import AppSettings
-from engine.folders import Folders
-from engine.schedule_store import first_run
-from engine.state import StateDB
+from engine.core.app_settings import AppSettings
+from engine.core.folders import Folders
+from engine.core.state import StateDB
+from engine.notify.alerts import Alert, run_alert, stale_alert
+from engine.schedule.store import first_run
 from gui.profile_list import ProfileRow
 from gui.when import parse_stamp
 

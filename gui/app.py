@@ -20,7 +20,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine import __version__
-from engine.folders import Folders, app_folders
+from engine.core.folders import Folders, app_folders
 from gui import qt_fixes, tray
 from gui.icons import app_icon
 from gui.main_window import MainWindow

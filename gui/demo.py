@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.folders import HOME_ENV, app_folders
-from engine.profile_store import save_profile
-from engine.profiles import MirrorProfile, profile_path
+from engine.core.folders import HOME_ENV, app_folders
+from engine.core.profile_store import save_profile
+from engine.core.profiles import MirrorProfile, profile_path
 
 DEMO_NAME = "demo"
 PROJECTS = {

@@ -14,8 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from engine.report import human_bytes
-from engine.state import RunRow
+from engine.core.report import human_bytes
+from engine.core.state import RunRow
 from gui.profile_list import STATUS_WORDS
 from gui.when import describe, describe_eta, parse_stamp
 

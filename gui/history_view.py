@@ -17,11 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import ProfileError
-from engine.folders import Folders
-from engine.profiles import Profile, profile_path, read_profile
-from engine.report import human_bytes
-from engine.state import RunRow, StateDB
+from engine.core.errors import ProfileError
+from engine.core.folders import Folders
+from engine.core.profiles import Profile, profile_path, read_profile
+from engine.core.report import human_bytes
+from engine.core.state import RunRow, StateDB
 from gui.history_chart import HistoryChart
 from gui.icons import state_icon
 from gui.profile_list import STATUS_WORDS

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from engine.profiles import SPEC_BY_KIND
+from engine.core.profiles import SPEC_BY_KIND
 from gui.form_fields import FieldEditor, label_for, section_model
 
 _SECTION_PROBLEM = re.compile(r"^\[(\w+)\](?:\.(\w+))?[^:]*: (.*)$", re.S)

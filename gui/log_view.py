@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.logs import LOGGER_NAME
+from engine.core.logs import LOGGER_NAME
 
 MAX_LINES = 5000  # lines the view holds (QPlainTextEdit drops the oldest beyond this)
 KEPT_RECORDS = 20000  # records kept for re-filtering

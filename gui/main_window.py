@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from engine import __version__
-from engine.app_settings import AppSettings
-from engine.errors import ProfileError, RunLocked
-from engine.folders import Folders, app_folders
-from engine.logs import LOGGER_NAME
-from engine.profile_store import delete_profile, duplicate_profile, rename_profile, unique_name
-from engine.profiles import profile_path, read_profile
+from engine.core.app_settings import AppSettings
+from engine.core.errors import ProfileError, RunLocked
+from engine.core.folders import Folders, app_folders
+from engine.core.logs import LOGGER_NAME
+from engine.core.profile_store import delete_profile, duplicate_profile, rename_profile, unique_name
+from engine.core.profiles import profile_path, read_profile
 from gui import qt_fixes
 from gui.alerts import AlertCenter, Banner
 from gui.history_view import HistoryView

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import ProfileError
-from engine.folders import Folders
-from engine.profile_store import save_profile
-from engine.profiles import KINDS, ProfileEntry, ProfileSpec, profile_path, validate_spec
+from engine.core.errors import ProfileError
+from engine.core.folders import Folders
+from engine.core.profile_store import save_profile
+from engine.core.profiles import KINDS, ProfileEntry, ProfileSpec, profile_path, validate_spec
 from gui.form_fields import LABEL_WIDTH
 from gui.kind_form import KindForm
 

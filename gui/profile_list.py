@@ -11,11 +11,11 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QFont, QFontMetrics, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from engine.durations import parse_duration
-from engine.folders import Folders
-from engine.profiles import ProfileEntry, list_profiles
-from engine.report import human_bytes
-from engine.state import RunRow, StateDB
+from engine.core.durations import parse_duration
+from engine.core.folders import Folders
+from engine.core.profiles import ProfileEntry, list_profiles
+from engine.core.report import human_bytes
+from engine.core.state import RunRow, StateDB
 from gui.icons import state_icon
 from gui.when import describe, next_run, parse_stamp
 

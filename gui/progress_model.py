@@ -15,8 +15,8 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from engine.events import Event, ItemFinished, ItemProgress, ItemStarted
-from engine.report import human_bytes
+from engine.core.events import Event, ItemFinished, ItemProgress, ItemStarted
+from engine.core.report import human_bytes
 from gui.icons import state_icon
 from gui.progress_tree import DONE, PLANNED, RUNNING, STATE_WORDS, URGENCY, Node, ProgressTree
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.plan import ActionKind, Plan
-from engine.report import human_bytes
-from engine.state import RunRow
+from engine.core.plan import ActionKind, Plan
+from engine.core.report import human_bytes
+from engine.core.state import RunRow
 from gui.icons import state_icon
 from gui.progress_model import (
     ACTION,

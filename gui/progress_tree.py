@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from engine.plan import Action, ActionKind, Plan
+from engine.core.plan import Action, ActionKind, Plan
 
 # An item's state, in the order a folder shows them. A folder's mark is its most urgent state.
 PLANNED, RUNNING, DONE, SKIPPED, FAILED, REFUSED = range(6)

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.report import ItemResult, RunReport, human_bytes
-from engine.state import RunRow
+from engine.core.report import ItemResult, RunReport, human_bytes
+from engine.core.state import RunRow
 from gui.icons import state_icon
 from gui.run_stats import RunStats
 from gui.when import describe_eta, parse_stamp

@@ -2,8 +2,9 @@
 
 - mirror: the replica's versions folder, one set per run; restore a file or folder to its original
   place (under the source) or to a folder you choose. Existing files are never replaced without
-  asking (``engine.restore``).
-- rclone: the remote's versions, listed with ``rclone lsf``; download one file (``engine.rclone_restore``).
+  asking (``engine.jobs.mirror.restore``).
+- rclone: the remote's versions, listed with ``rclone lsf``; download one file
+  (``engine.jobs.rclone.restore``).
 - revit: the dated export folders under the target; open one in the file manager.
 
 Copies, listings and downloads run in a worker thread; the dialog polls for the result.
@@ -34,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.core.profiles import Profile
+from engine.core.report import human_bytes
+from engine.jobs.mirror.restore import RestoreConflict, VersionSet, original_place, restore, version_sets
 from engine.jobs.rclone.preflight import find_rclone
+from engine.jobs.rclone.restore import RemoteVersion, download, list_versions
 from engine.jobs.revit.retention import dated_folders
-from engine.profiles import Profile
-from engine.rclone_restore import RemoteVersion, download, list_versions
-from engine.report import human_bytes
-from engine.restore import RestoreConflict, VersionSet, original_place, restore, version_sets
 from gui.when import describe
 from gui.window_actions import open_folder
 

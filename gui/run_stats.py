@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from engine.events import (
+from engine.core.events import (
     Event,
     ItemFinished,
     ItemProgress,
@@ -19,7 +19,7 @@ from engine.events import (
     RunStarted,
     TransferStats,
 )
-from engine.report import RunReport
+from engine.core.report import RunReport
 
 SPEED_WINDOW = 5.0  # seconds of history the speed is measured over
 PHASE_WORDS = {

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from engine.errors import ProfileError, RunLocked
-from engine.events import Event
-from engine.folders import Folders
-from engine.profiles import Profile
-from engine.runner import RunOutcome, run_profile
+from engine.core.errors import ProfileError, RunLocked
+from engine.core.events import Event
+from engine.core.folders import Folders
+from engine.core.profiles import Profile
+from engine.core.runner import RunOutcome, run_profile
 from gui.progress_model import ProgressModel
 from gui.progress_tree import ProgressTree, preview_tree
 from gui.run_stats import RunStats

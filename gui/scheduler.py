@@ -1,8 +1,8 @@
 """The app's scheduler: every tick, which profiles are due, which start and which wait.
 
-The rules are pure Python elsewhere: ``engine.schedule`` (slots, catch-up once, back-off, max_runs,
-wall-clock jumps), ``engine.run_queue`` (no overlap, at most N at once) and
-``engine.schedule_store`` (history and next runs in the state database, so they survive restarts).
+The rules are pure Python elsewhere: ``engine.schedule.slots`` (slots, catch-up once, back-off, max_runs,
+wall-clock jumps), ``engine.schedule.queue`` (no overlap, at most N at once) and
+``engine.schedule.store`` (history and next runs in the state database, so they survive restarts).
 This QObject only ties them to a QTimer and to the window that starts runs. The clock and the
 jump detector are injectable, so tests move time without waiting.
 """
@@ -16,14 +16,14 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine import os_scheduler
-from engine.app_settings import AppSettings
-from engine.folders import Folders
-from engine.profiles import Profile, list_profiles
-from engine.run_queue import RunQueue
-from engine.schedule import ClockWatch, History, is_due, missed_slots, next_run
-from engine.schedule_store import load_history, read_state, state_from, write_state
-from engine.state import StateDB
+from engine.core.app_settings import AppSettings
+from engine.core.folders import Folders
+from engine.core.profiles import Profile, list_profiles
+from engine.core.state import StateDB
+from engine.schedule import os_scheduler
+from engine.schedule.queue import RunQueue
+from engine.schedule.slots import ClockWatch, History, is_due, missed_slots, next_run
+from engine.schedule.store import load_history, read_state, state_from, write_state
 
 log = logging.getLogger("rearguard.gui")
 TICK_MS = 30_000

@@ -16,7 +16,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from engine.folders import Folders
+from engine.core.folders import Folders
 
 log = logging.getLogger("rearguard.gui")
 SHOW = b"show\n"

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QIcon, QPainter
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from engine.bundled import resource_path
+from engine.tools.bundled import resource_path
 from gui.icons import app_icon, state_icon
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, time, timedelta
 
-from engine.profiles import Schedule
+from engine.core.profiles import Schedule
 
 
 def parse_stamp(text: str | None) -> datetime | None:
@@ -88,6 +88,6 @@ def describe_eta(seconds: float | None) -> str:
 
 
 def describe_speed(bytes_per_second: float) -> str:
-    from engine.report import human_bytes
+    from engine.core.report import human_bytes
 
     return f"{human_bytes(bytes_per_second)}/s" if bytes_per_second > 0 else "—"

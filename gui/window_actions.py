@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
-from engine.profiles import KINDS
+from engine.core.profiles import KINDS
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow

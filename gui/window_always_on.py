@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine import autostart, os_scheduler
-from engine.errors import RearguardError
-from engine.profiles import resolve_profile
+from engine.core.errors import RearguardError
+from engine.core.profiles import resolve_profile
+from engine.schedule import autostart, os_scheduler
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow

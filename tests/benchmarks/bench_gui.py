@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import qasync
 from PySide6.QtCore import Qt, QTimer
 
-from engine.folders import app_folders
-from engine.profile_store import save_profile
-from engine.profiles import MirrorProfile, Profile
-from engine.runner import run_profile
+from engine.core.folders import app_folders
+from engine.core.profile_store import save_profile
+from engine.core.profiles import MirrorProfile, Profile
+from engine.core.runner import run_profile
 from gui.app import SCREENSHOT_SIZE, make_app
 from gui.main_window import MainWindow
 from tests.benchmarks.datasets import make_small

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.folders import Folders, app_folders
-from engine.process import run_process
+from engine.core.folders import Folders, app_folders
+from engine.tools.process import run_process
 from tests.fakes.revit_instant_tool import measure_overhead
 
 ROWS = 500

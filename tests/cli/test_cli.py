@@ -105,8 +105,8 @@ def test_every_below_15_minutes_is_refused(cli: CLI, tmp_path: Path) -> None:
 def test_second_start_exits_4_naming_the_holder(cli: CLI, home: Path, tmp_path: Path) -> None:
     make_tree(tmp_path / "src", {"a": "a"})
     write_profile(home, "p", mirror_profile(tmp_path))
-    from engine.folders import app_folders
-    from engine.lock import ProfileLock
+    from engine.core.folders import app_folders
+    from engine.core.lock import ProfileLock
 
     with ProfileLock(app_folders().create().locks, "p", "rearguard run p (test)"):
         result = cli("run", "p")

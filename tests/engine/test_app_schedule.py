@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine.alerts import run_alert, stale_alert
-from engine.app_settings import DEFAULT_ALERT_DAYS, AppSettings
-from engine.run_queue import RunQueue
-from engine.schedule import History
-from engine.schedule_store import ScheduleState, first_run, load_history, read_state, write_state
-from engine.state import StateDB
+from engine.core.app_settings import DEFAULT_ALERT_DAYS, AppSettings
+from engine.core.state import StateDB
+from engine.notify.alerts import run_alert, stale_alert
+from engine.schedule.queue import RunQueue
+from engine.schedule.slots import History
+from engine.schedule.store import ScheduleState, first_run, load_history, read_state, write_state
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 

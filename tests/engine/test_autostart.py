@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import autostart
+from engine.schedule import autostart
 
 
 def test_windows_run_value_quotes_paths_with_spaces() -> None:

@@ -14,28 +14,28 @@ from pathlib import Path
 
 import pytest
 
-from engine.atomic import atomic_write_text, is_temp_name, temp_path_for
-from engine.durations import parse_duration
-from engine.errors import RunLocked
-from engine.lock import ProfileLock
-from engine.logs import attach_daily_log, prune_logs
-from engine.pathsafety import (
+from engine.core.durations import parse_duration
+from engine.core.errors import RunLocked
+from engine.core.lock import ProfileLock
+from engine.core.logs import attach_daily_log, prune_logs
+from engine.core.report import RunReport
+from engine.core.state import StateDB
+from engine.files.atomic import atomic_write_text, is_temp_name, temp_path_for
+from engine.files.pathsafety import (
     UnsafePath,
     join_inside,
     split_relative,
     windows_long_path,
     windows_name_problem,
 )
-from engine.process import (
+from engine.tools.process import (
     console_encoding,
     decode_console,
     is_interrupted_exit,
     run_process,
     windows_tree_kill_argv,
 )
-from engine.report import RunReport
-from engine.secrets_redact import redact, redact_argv
-from engine.state import StateDB
+from engine.tools.redact import redact, redact_argv
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_interrupted_runs_are_marked(tmp_path: Path) -> None:
 
 def test_lock_names_its_holder_and_frees_on_death(tmp_path: Path) -> None:
     code = (
-        f"import sys, time; sys.path.insert(0, {os.getcwd()!r}); from engine.lock import ProfileLock;"
+        f"import sys, time; sys.path.insert(0, {os.getcwd()!r}); from engine.core.lock import ProfileLock;"
         f"l = ProfileLock(__import__('pathlib').Path({str(tmp_path)!r}), 'p', 'rearguard run p');"
         "l.acquire();"
         "print('held', flush=True); time.sleep(30)"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import os_backends, os_scheduler, systemd_units, task_xml
-from engine.errors import ProfileError, ToolUnavailable, UsageError
-from engine.folders import Folders, app_folders
-from engine.process import ProcessResult
-from engine.profiles import Profile, Schedule, parse_profile_text
+from engine.core.errors import ProfileError, ToolUnavailable, UsageError
+from engine.core.folders import Folders, app_folders
+from engine.core.profiles import Profile, Schedule, parse_profile_text
+from engine.schedule import os_backends, os_scheduler, systemd_units, task_xml
+from engine.tools.process import ProcessResult
 
 NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
 NAMES = ["night", "Project share", "a-b_c.d", "ops@nas+1", ".hidden", "Café 2"]

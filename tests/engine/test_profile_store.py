@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ProfileError, RunLocked
-from engine.folders import Folders, app_folders
-from engine.lock import ProfileLock
-from engine.profile_store import delete_profile, duplicate_profile, rename_profile, save_profile
-from engine.profiles import MirrorProfile, read_profile
-from engine.report import RunReport
-from engine.state import StateDB
+from engine.core.errors import ProfileError, RunLocked
+from engine.core.folders import Folders, app_folders
+from engine.core.lock import ProfileLock
+from engine.core.profile_store import delete_profile, duplicate_profile, rename_profile, save_profile
+from engine.core.profiles import MirrorProfile, read_profile
+from engine.core.report import RunReport
+from engine.core.state import StateDB
 
 SPEC = MirrorProfile.model_validate({"kind": "mirror", "mirror": {"source": "/a", "replica": "/b"}})
 

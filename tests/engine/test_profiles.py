@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ProfileError
-from engine.profiles import dump_profile, parse_profile_text, read_profile
+from engine.core.errors import ProfileError
+from engine.core.profiles import dump_profile, parse_profile_text, read_profile
 
 GOOD = """
 kind = "mirror"

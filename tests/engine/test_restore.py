@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.process import ProcessResult
-from engine.rclone_restore import RemoteVersion, download_argv, list_argv, list_versions, parse_listing
-from engine.restore import RestoreConflict, original_place, restore, version_sets
+from engine.jobs.mirror.restore import RestoreConflict, original_place, restore, version_sets
+from engine.jobs.rclone.restore import RemoteVersion, download_argv, list_argv, list_versions, parse_listing
+from engine.tools.process import ProcessResult
 
 STAMP = "2026-03-02T020000Z"
 

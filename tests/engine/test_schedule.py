@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from engine.profiles import Schedule
-from engine.schedule import ClockWatch, History, missed_slots, next_run, slot_after
+from engine.core.profiles import Schedule
+from engine.schedule.slots import ClockWatch, History, missed_slots, next_run, slot_after
 
 UTC1 = timezone(timedelta(hours=1))
 

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 import tomli_w
 
-from engine.folders import Folders
+from engine.core.folders import Folders
+from engine.core.profiles import parse_profile_text
+from engine.core.runner import run_profile
 from engine.jobs.revit import export
-from engine.process import ProcessResult
-from engine.profiles import parse_profile_text
-from engine.runner import run_profile
+from engine.tools.process import ProcessResult
 from tests.fakes.revit_server import DEFAULT_NOW, FakeModel, build_server
 
 OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from engine.folders import Folders, app_folders
-from engine.profile_store import save_profile
-from engine.profiles import MirrorProfile, Profile
+from engine.core.folders import Folders, app_folders
+from engine.core.profile_store import save_profile
+from engine.core.profiles import MirrorProfile, Profile
 from gui import qt_fixes
 from gui.main_window import MainWindow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from engine.profiles import read_profile
+from engine.core.profiles import read_profile
 from gui.launcher import wants_cli
 
 ROOT = Path(__file__).resolve().parents[2]

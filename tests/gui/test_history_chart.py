@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QPointF
 
-from engine.state import RunRow
+from engine.core.state import RunRow
 from gui.history_chart import HistoryChart, points_from, span
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

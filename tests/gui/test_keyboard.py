@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from engine.profiles import read_profile
+from engine.core.profiles import read_profile
 from gui.main_window import MainWindow
 from tests.gui.conftest import Button, Dialogs
 

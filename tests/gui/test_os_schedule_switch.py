@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import os_backends, os_scheduler
-from engine.errors import ToolUnavailable
-from engine.process import ProcessResult
-from engine.profile_store import save_profile
-from engine.profiles import MirrorProfile
+from engine.core.errors import ToolUnavailable
+from engine.core.profile_store import save_profile
+from engine.core.profiles import MirrorProfile
+from engine.schedule import os_backends, os_scheduler
+from engine.tools.process import ProcessResult
 
 
 def _ok(argv: Sequence[str]) -> ProcessResult:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.lock import ProfileLock
-from engine.profiles import read_profile
-from engine.runner import run_profile
-from engine.state import StateDB
+from engine.core.lock import ProfileLock
+from engine.core.profiles import read_profile
+from engine.core.runner import run_profile
+from engine.core.state import StateDB
 from gui.main_window import MainWindow
 from tests.gui.conftest import Button, Dialogs
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QPlainTextEdit, QSpinBox
 
-from engine.profiles import KINDS, SPEC_BY_KIND, read_profile
+from engine.core.profiles import KINDS, SPEC_BY_KIND, read_profile
 from gui.form_fields import section_model
 from gui.kind_form import KindForm, place_problem
 from gui.main_window import MainWindow

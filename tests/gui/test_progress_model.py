@@ -7,8 +7,8 @@ import time
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QTreeView
 
-from engine.events import ItemFinished, ItemProgress, ItemStarted
-from engine.plan import Action, ActionKind, Plan
+from engine.core.events import ItemFinished, ItemProgress, ItemStarted
+from engine.core.plan import Action, ActionKind, Plan
 from gui.progress_model import PROGRESS, SIZE, STATE, ProgressModel, folder_summary
 from gui.progress_tree import DONE, FAILED, PLANNED, RUNNING, SKIPPED, ProgressTree, preview_tree
 

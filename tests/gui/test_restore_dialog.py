@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.profiles import Profile
+from engine.core.profiles import Profile
 from gui.main_window import MainWindow
 from gui.restore_dialog import RestoreDialog
 
@@ -59,8 +59,8 @@ def test_a_file_is_restored_from_versions_and_never_overwritten_without_asking(
 def test_rclone_versions_are_listed_and_one_file_downloads_without_overwriting(
     qtbot, folders, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from engine.profile_store import save_profile
-    from engine.profiles import RcloneProfile
+    from engine.core.profile_store import save_profile
+    from engine.core.profiles import RcloneProfile
 
     source, remote = tmp_path / "src", tmp_path / "remote"
     kept = remote / ".rearguard" / "versions" / "2026-03-02T020000.000001Z" / "docs"
@@ -87,8 +87,8 @@ def test_rclone_versions_are_listed_and_one_file_downloads_without_overwriting(
 
 
 def test_revit_lists_dated_export_folders(qtbot, folders, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from engine.profile_store import save_profile
-    from engine.profiles import RevitProfile
+    from engine.core.profile_store import save_profile
+    from engine.core.profiles import RevitProfile
 
     target = tmp_path / "exports"
     for day in ("2026-03-01", "2026-03-02", "notes"):

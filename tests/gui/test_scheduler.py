@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.app_settings import AppSettings
-from engine.folders import Folders
-from engine.profile_store import save_profile
-from engine.profiles import MirrorProfile
-from engine.schedule import ClockWatch
-from engine.schedule_store import read_state
-from engine.state import StateDB
+from engine.core.app_settings import AppSettings
+from engine.core.folders import Folders
+from engine.core.profile_store import save_profile
+from engine.core.profiles import MirrorProfile
+from engine.core.state import StateDB
+from engine.schedule.slots import ClockWatch
+from engine.schedule.store import read_state
 from gui.scheduler import WAKE_GRACE, Scheduler
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -197,7 +197,7 @@ def test_paused_schedules_start_nothing_and_a_locked_start_waits(
 def test_the_window_runs_a_due_profile_once_on_its_schedule(
     qtbot, window, make_files, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from engine.schedule_store import load_history
+    from engine.schedule.store import load_history
 
     source = tmp_path / "src"
     make_files(source, 5)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from engine.folders import Folders
-from engine.profile_store import save_profile
-from engine.profiles import MirrorProfile
-from engine.state import StateDB
+from engine.core.folders import Folders
+from engine.core.profile_store import save_profile
+from engine.core.profiles import MirrorProfile
+from engine.core.state import StateDB
 from gui import single_instance, tray
 from gui.main_window import MainWindow
 from tests.gui.conftest import Button, Dialogs
@@ -152,7 +152,7 @@ def test_no_good_run_for_n_days_alerts_once_and_the_limit_is_per_profile(
 
 
 def test_start_at_login_is_a_checkable_menu_item(window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine import autostart
+    from engine.schedule import autostart
 
     state = {"on": False}
     monkeypatch.setattr(autostart, "enable", lambda: state.update(on=True) or "~/.config/autostart")

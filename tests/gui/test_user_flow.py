@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 import engine.jobs.mirror.apply as mirror_apply
-from engine.profiles import read_profile
+from engine.core.profiles import read_profile
 from gui.form_fields import FieldEditor
 from gui.main_window import MainWindow
 from gui.progress_tree import DONE, PLANNED

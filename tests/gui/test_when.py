@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from engine.profiles import Schedule
+from engine.core.profiles import Schedule
 from gui.when import describe, describe_age, describe_eta, next_run
 
 TZ = timezone(timedelta(hours=1))

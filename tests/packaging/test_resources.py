@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import bundled
+from engine.tools import bundled
 from tests.packaging.packaging_scripts import PACKAGING, RESOURCES, ROOT, load_script
 
 ICONS = RESOURCES / "icons"

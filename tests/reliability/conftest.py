@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.folders import Folders, app_folders
+from engine.core.folders import Folders, app_folders
 from tests.reliability import scale
 
 _HERE = Path(__file__).parent

@@ -1,6 +1,6 @@
 """Starting ``python -m engine`` as a user would, and killing it with SIGKILL at a chosen moment.
 
-A kill is "by time" (after a delay), "by event" (the engine's test-only hook, engine/testhooks.py,
+A kill is "by time" (after a delay), "by event" (the engine's test-only hook, engine/core/testhooks.py,
 kills itself at the n-th item / commit / set-aside), or "by watching" (the test polls the target
 or the log and kills the moment what it waits for appears).
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.testhooks import KILL_ENV
+from engine.core.testhooks import KILL_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.events import Event
-from engine.folders import Folders
-from engine.profiles import MirrorProfile, Profile, RcloneProfile
-from engine.report import RunReport
-from engine.runner import RunOutcome, run_profile
-from engine.state import StateDB
+from engine.core.events import Event
+from engine.core.folders import Folders
+from engine.core.profiles import MirrorProfile, Profile, RcloneProfile
+from engine.core.report import RunReport
+from engine.core.runner import RunOutcome, run_profile
+from engine.core.state import StateDB
 from tests.reliability.world import Pair, SourceTree, lost, rclone_temp, real_files, temp_files, torn
 
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from engine import cli
-from engine.errors import RunLocked
-from engine.folders import Folders
-from engine.lock import ProfileLock
-from engine.profiles import read_profile
-from engine.runner import run_profile
+from engine.core.errors import RunLocked
+from engine.core.folders import Folders
+from engine.core.lock import ProfileLock
+from engine.core.profiles import read_profile
+from engine.core.runner import run_profile
 from tests.reliability import scale
 from tests.reliability.procs import ROOT, engine_argv
 from tests.reliability.rigs import MirrorRig

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.folders import Folders
-from engine.profiles import read_profile
-from engine.runner import run_profile
+from engine.core.folders import Folders
+from engine.core.profiles import read_profile
+from engine.core.runner import run_profile
 from tests.reliability import scale
 from tests.reliability.procs import Kill, engine_argv, file_appears, run_and_kill, temp_appears, text_appears
 from tests.reliability.world import (

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import RunLocked
-from engine.folders import Folders
+from engine.core.errors import RunLocked
+from engine.core.folders import Folders
+from engine.core.lock import ProfileLock
+from engine.core.profiles import Profile, read_profile
+from engine.core.runner import run_profile
+from engine.core.state import StateDB
 from engine.jobs.rclone import index
-from engine.lock import ProfileLock
-from engine.profiles import Profile, read_profile
-from engine.runner import run_profile
-from engine.state import StateDB
 from tests.fakes.rclone_server import serve_sftp
 from tests.reliability import scale
 from tests.reliability.procs import Kill, engine_argv, file_appears, run_and_kill, temp_appears, text_appears

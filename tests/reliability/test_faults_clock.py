@@ -16,10 +16,10 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.folders import Folders
-from engine.profiles import Schedule, parse_profile_text
-from engine.runner import run_profile
-from engine.schedule import BACKOFF, History, next_run
+from engine.core.folders import Folders
+from engine.core.profiles import Schedule, parse_profile_text
+from engine.core.runner import run_profile
+from engine.schedule.slots import BACKOFF, History, next_run
 from tests.fakes.revit_server import FakeModel, build_server, make_tool
 from tests.reliability import scale
 from tests.reliability.rigs import MirrorRig

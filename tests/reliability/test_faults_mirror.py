@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import atomic
-from engine.events import Event, ItemFinished, ItemProgress, RunStarted
-from engine.folders import Folders
+from engine.core.events import Event, ItemFinished, ItemProgress, RunStarted
+from engine.core.folders import Folders
+from engine.files import atomic
 from tests.engine.rclone.conftest import frozen_folder
 from tests.reliability import scale
 from tests.reliability.rigs import MirrorRig

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import Event, ItemFinished
-from engine.folders import Folders
+from engine.core.events import Event, ItemFinished
+from engine.core.folders import Folders
 from engine.jobs.rclone import tally
 from tests.engine.rclone.conftest import frozen_folder
 from tests.reliability import scale

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from engine.folders import Folders
-from engine.profiles import parse_profile_text
-from engine.runner import RunOutcome, run_profile
+from engine.core.folders import Folders
+from engine.core.profiles import parse_profile_text
+from engine.core.runner import RunOutcome, run_profile
 from tests.engine.revit.conftest import pid_alive
 from tests.fakes.revit_server import DEFAULT_NOW, FakeModel, FakeServer, build_server, make_tool
 from tests.reliability import scale

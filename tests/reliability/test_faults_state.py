@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli, state
-from engine.folders import Folders
+from engine import cli
+from engine.core import state
+from engine.core.folders import Folders
 from tests.reliability import scale
 from tests.reliability.procs import ROOT, engine_argv
 from tests.reliability.rigs import MirrorRig, RcloneRig

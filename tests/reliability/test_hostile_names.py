@@ -18,11 +18,11 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.folders import Folders
+from engine.core.folders import Folders
+from engine.core.profiles import MirrorProfile, Profile, RcloneProfile, parse_profile_text
+from engine.core.runner import run_profile
+from engine.files.pathsafety import UnsafePath, join_inside
 from engine.jobs.revit.model_paths import ModelPath, classify, export_destination
-from engine.pathsafety import UnsafePath, join_inside
-from engine.profiles import MirrorProfile, Profile, RcloneProfile, parse_profile_text
-from engine.runner import run_profile
 from tests.fakes.revit_server import DEFAULT_NOW, FakeModel, build_server, make_tool
 from tests.reliability import scale
 from tests.reliability.world import real_files

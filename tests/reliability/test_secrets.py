@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.events import Event, ItemFinished
-from engine.folders import Folders
+from engine.core.events import Event, ItemFinished
+from engine.core.folders import Folders
 from engine.jobs.rclone import tally
 from tests.fakes.rclone_server import HOST, obscure
 from tests.reliability import scale

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from engine import cli
-from engine.folders import Folders
+from engine.core.folders import Folders
 from tests.reliability import scale
 from tests.reliability.procs import ROOT, engine_argv
 from tests.reliability.rigs import MirrorRig

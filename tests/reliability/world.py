@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.atomic import is_temp_name
-from engine.folders import Folders
-from engine.state import StateDB
+from engine.core.folders import Folders
+from engine.core.state import StateDB
+from engine.files.atomic import is_temp_name
 
 T0 = 1_600_000_000
 STATE_DIR = ".rearguard"

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import os
 
-from engine.context import RunContext
-from engine.durations import parse_duration
-from engine.errors import SafetyRefusal
-from engine.events import PhaseChanged
-from engine.filters import PathFilter
+from engine.core.context import RunContext
+from engine.core.durations import parse_duration
+from engine.core.errors import SafetyRefusal
+from engine.core.events import PhaseChanged
+from engine.core.filters import PathFilter
+from engine.core.plan import Action, ActionKind, Plan
+from engine.core.profiles import MirrorSettings, expand
+from engine.core.report import ItemResult
 from engine.jobs.mirror.apply import Mirror, remove_leftovers
 from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions
 from engine.jobs.mirror.walk import mtime_equal, probe_mtime_step
-from engine.plan import Action, ActionKind, Plan
-from engine.profiles import MirrorSettings, expand
-from engine.report import ItemResult
 
 __all__ = ["check", "execute", "plan", "verify"]
 

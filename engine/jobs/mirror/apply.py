@@ -13,13 +13,13 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from engine import testhooks
-from engine.atomic import ChangedWhileCopying, CopyCancelled, copy_file_atomic, make_symlink_atomic
-from engine.context import RunContext
-from engine.events import ItemFinished, ItemProgress, ItemStarted, Reporter
+from engine.core import testhooks
+from engine.core.context import RunContext
+from engine.core.events import ItemFinished, ItemProgress, ItemStarted, Reporter
+from engine.core.plan import Action, ActionKind
+from engine.core.report import ItemResult
+from engine.files.atomic import ChangedWhileCopying, CopyCancelled, copy_file_atomic, make_symlink_atomic
 from engine.jobs.mirror.versions import move_to_versions, remove_entry
-from engine.plan import Action, ActionKind
-from engine.report import ItemResult
 
 log = logging.getLogger("rearguard.mirror")
 WORKERS = 4

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from engine.filters import PathFilter
+from engine.core.filters import PathFilter
 from engine.jobs.mirror.walk import Pair, Walk, compare_trees, walk_pairs
 
 TOP_BUDGET = 64  # folders the parent walks before handing out subtrees

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from engine.errors import SafetyRefusal
-from engine.pathsafety import is_within, overlap_problem
-from engine.plan import Plan
+from engine.core.errors import SafetyRefusal
+from engine.core.plan import Plan
+from engine.files.pathsafety import is_within, overlap_problem
 
 
 def check_folders(source: str, replica: str, log_dir: str | None) -> None:

@@ -10,9 +10,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from engine.atomic import TEMP_PREFIX, is_temp_name, temp_path_for
-from engine.filters import PathFilter
-from engine.plan import Action, ActionKind
+from engine.core.filters import PathFilter
+from engine.core.plan import Action, ActionKind
+from engine.files.atomic import TEMP_PREFIX, is_temp_name, temp_path_for
 
 STATE_DIR = ".rearguard"  # in the replica's root: versions and markers; never compared
 CASE_INSENSITIVE = sys.platform in ("win32", "darwin")

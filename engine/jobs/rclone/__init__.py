@@ -15,9 +15,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from engine.context import RunContext
-from engine.errors import SafetyRefusal, ToolUnavailable
-from engine.events import PhaseChanged
+from engine.core.context import RunContext
+from engine.core.errors import SafetyRefusal, ToolUnavailable
+from engine.core.events import PhaseChanged
+from engine.core.plan import ActionKind, Plan
+from engine.core.report import ItemResult
+from engine.files.pathsafety import overlap_problem
 from engine.jobs.rclone import credentials, index, planner, preflight
 from engine.jobs.rclone.command import local_path_of
 from engine.jobs.rclone.deletes import DELETE, check_deletes, delete_on_remote, skipped
@@ -25,10 +28,7 @@ from engine.jobs.rclone.scan import scan_source
 from engine.jobs.rclone.settings import Job, job_of
 from engine.jobs.rclone.tally import UPLOAD
 from engine.jobs.rclone.upload import upload
-from engine.pathsafety import overlap_problem
-from engine.plan import ActionKind, Plan
-from engine.report import ItemResult
-from engine.secrets_redact import redact
+from engine.tools.redact import redact
 
 __all__ = ["check", "execute", "plan", "verify"]
 

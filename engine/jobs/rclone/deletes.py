@@ -10,14 +10,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 
-from engine.context import RunContext
-from engine.errors import SafetyRefusal
+from engine.core.context import RunContext
+from engine.core.errors import SafetyRefusal
+from engine.core.plan import Action
+from engine.core.report import ItemResult
 from engine.jobs.rclone import command
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
 from engine.jobs.rclone.tally import Watcher, write_list
-from engine.plan import Action
-from engine.report import ItemResult
 
 DELETE = "delete"
 

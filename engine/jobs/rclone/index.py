@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from engine.state import StateDB
+from engine.core.state import StateDB
 
 
 @dataclass(frozen=True, slots=True)

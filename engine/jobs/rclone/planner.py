@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.core.plan import Action, ActionKind, Plan
 from engine.jobs.rclone.index import RetryEntry
 from engine.jobs.rclone.scan import Scan, under_any
-from engine.plan import Action, ActionKind, Plan
 
 NEW, CHANGED, RETRY = "new", "changed", "retry"
 DROP_RETRY = "dropped_from_retry_queue"

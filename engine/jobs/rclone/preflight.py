@@ -11,11 +11,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from engine.bundled import bundled_rclone
-from engine.errors import Cancelled, ToolUnavailable
+from engine.core.errors import Cancelled, ToolUnavailable
 from engine.jobs.rclone import command, json_log
-from engine.process import run_process
-from engine.secrets_redact import redact
+from engine.tools.bundled import bundled_rclone
+from engine.tools.process import run_process
+from engine.tools.redact import redact
 
 _VERSION_TIMEOUT = 30.0
 _STAT_TIMEOUT = 60.0

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from engine.errors import Cancelled
-from engine.filters import PathFilter
+from engine.core.errors import Cancelled
+from engine.core.filters import PathFilter
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RESERVED = ".rearguard"  # the versions folder on the remote; a source folder of that name would mix in

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.context import RunContext
-from engine.errors import ProfileError
-from engine.profiles import RcloneProfile, expand
+from engine.core.context import RunContext
+from engine.core.errors import ProfileError
+from engine.core.profiles import RcloneProfile, expand
 
 
 @dataclass(frozen=True)

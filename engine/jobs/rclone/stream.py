@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from engine.jobs.rclone import json_log
-from engine.process import ProcessResult, run_process
+from engine.tools.process import ProcessResult, run_process
 
 RecordHandler = Callable[[json_log.LogRecord], None]
 _DONE = object()

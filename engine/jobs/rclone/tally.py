@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from engine.context import RunContext
-from engine.events import ItemFinished, ItemProgress, ItemStarted, TransferStats
+from engine.core.context import RunContext
+from engine.core.events import ItemFinished, ItemProgress, ItemStarted, TransferStats
+from engine.core.plan import Action
+from engine.core.report import ItemResult
 from engine.jobs.rclone import json_log
-from engine.plan import Action
-from engine.process import ProcessResult
-from engine.report import ItemResult
-from engine.secrets_redact import redact
+from engine.tools.process import ProcessResult
+from engine.tools.redact import redact
 
 UPLOAD = "upload"
 # rclone keeps retrying file after file against a remote that went away (about 50 s per file with its

@@ -6,15 +6,15 @@ import os
 import tempfile
 from collections.abc import Sequence
 
-from engine.context import RunContext
-from engine.errors import ToolUnavailable
+from engine.core.context import RunContext
+from engine.core.errors import ToolUnavailable
+from engine.core.plan import Action
+from engine.core.report import ItemResult
 from engine.jobs.rclone import command
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
 from engine.jobs.rclone.tally import UPLOAD, StopOrCancel, Watcher, write_list
-from engine.plan import Action
-from engine.report import ItemResult
-from engine.secrets_redact import redact
+from engine.tools.redact import redact
 
 
 def upload(

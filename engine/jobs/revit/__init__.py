@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC
 
-from engine.context import RunContext
-from engine.events import PhaseChanged
+from engine.core.context import RunContext
+from engine.core.events import PhaseChanged
+from engine.core.plan import Plan
+from engine.core.report import ItemResult
 from engine.jobs.revit.export import run_exports
 from engine.jobs.revit.planner import build_plan, revit_settings, target_folder
 from engine.jobs.revit.retention import prune_dated_folders
 from engine.jobs.revit.safety import check_plan
 from engine.jobs.revit.verify import verify_exports
-from engine.plan import Plan
-from engine.report import ItemResult
 
 __all__ = ["check", "execute", "plan", "verify"]
 

@@ -17,10 +17,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from engine.atomic import temp_path_for
-from engine.context import RunContext
-from engine.errors import ToolUnavailable
-from engine.events import ItemFinished, ItemStarted
+from engine.core.context import RunContext
+from engine.core.errors import ToolUnavailable
+from engine.core.events import ItemFinished, ItemStarted
+from engine.core.plan import Action, Plan
+from engine.core.profiles import RevitSettings, expand
+from engine.core.report import ItemResult, human_bytes
+from engine.files.atomic import temp_path_for
 from engine.jobs.revit.model_paths import ModelPath, classify, expected_folder, model_folder, os_path
 from engine.jobs.revit.planner import (
     detail_value,
@@ -31,10 +34,7 @@ from engine.jobs.revit.planner import (
 from engine.jobs.revit.retention import clean_leftovers
 from engine.jobs.revit.tool_command import build_argv, exit_problem, tool_encoding, tool_message
 from engine.jobs.revit.verify import export_problem
-from engine.plan import Action, Plan
-from engine.process import run_process
-from engine.profiles import RevitSettings, expand
-from engine.report import ItemResult, human_bytes
+from engine.tools.process import run_process
 
 log = logging.getLogger("rearguard.revit")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.state import StateDB
+from engine.core.state import StateDB
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
-from engine.pathsafety import (
+from engine.files.pathsafety import (
     UnsafePath,
     join_inside,
     split_relative,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote
 
-from engine.errors import ProfileError
+from engine.core.errors import ProfileError
 
 TABLE = "ModelStorageTable"
 LOCKED_RETRY_PAUSE = 0.5  # seconds before the one retry of a locked database

@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.context import RunContext
-from engine.durations import parse_duration
-from engine.errors import ProfileError
-from engine.events import PhaseChanged
+from engine.core.context import RunContext
+from engine.core.durations import parse_duration
+from engine.core.errors import ProfileError
+from engine.core.events import PhaseChanged
+from engine.core.plan import Action, ActionKind, Plan
+from engine.core.profiles import RevitSettings, expand
 from engine.jobs.revit.edit_time import (
     EditTime,
     describe_age,
@@ -40,8 +42,6 @@ from engine.jobs.revit.model_paths import (
     model_folder,
 )
 from engine.jobs.revit.model_table import TableRow, read_model_table
-from engine.plan import Action, ActionKind, Plan
-from engine.profiles import RevitSettings, expand
 
 
 def revit_settings(ctx: RunContext) -> RevitSettings:

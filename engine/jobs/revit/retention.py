@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from engine.atomic import is_temp_name
+from engine.files.atomic import is_temp_name
 from engine.jobs.revit.model_paths import MODEL_SUFFIX, os_path
 
 log = logging.getLogger("rearguard.revit")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 
-from engine.context import RunContext
-from engine.errors import ProfileError, SafetyRefusal, ToolUnavailable
+from engine.core.context import RunContext
+from engine.core.errors import ProfileError, SafetyRefusal, ToolUnavailable
+from engine.core.plan import Plan
+from engine.core.profiles import expand
+from engine.files.pathsafety import is_within
 from engine.jobs.revit.planner import detail_value, profile_source, revit_settings, target_folder
 from engine.jobs.revit.tool_command import tool_problem
-from engine.pathsafety import is_within
-from engine.plan import Plan
-from engine.profiles import expand
 
 
 def _inside(child: str, parent: str) -> bool:

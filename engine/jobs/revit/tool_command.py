@@ -13,8 +13,8 @@ import signal
 import sys
 from collections.abc import Mapping
 
-from engine.pathsafety import windows_long_path
-from engine.process import ProcessResult, console_encoding, is_interrupted_exit
+from engine.files.pathsafety import windows_long_path
+from engine.tools.process import ProcessResult, console_encoding, is_interrupted_exit
 
 VERB = "createLocalRVT"
 CODEPAGE_ENV = "REARGUARD_CONSOLE_CODEPAGE"  # e.g. "850": the tool's console code page

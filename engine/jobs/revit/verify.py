@@ -12,7 +12,9 @@ import os
 import stat
 from dataclasses import replace
 
-from engine.context import RunContext
+from engine.core.context import RunContext
+from engine.core.plan import Plan
+from engine.core.report import ItemResult, human_bytes
 from engine.jobs.revit.export_history import (
     ExportRecord,
     PreviousExport,
@@ -21,8 +23,6 @@ from engine.jobs.revit.export_history import (
 )
 from engine.jobs.revit.model_paths import os_path
 from engine.jobs.revit.planner import detail_value, rows_in_order
-from engine.plan import Plan
-from engine.report import ItemResult, human_bytes
 
 log = logging.getLogger("rearguard.revit")
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.folders import Folders, app_folders
-from engine.profiles import MirrorProfile, Profile
-from engine.runner import RunOutcome, run_profile
+from engine.core.folders import Folders, app_folders
+from engine.core.profiles import MirrorProfile, Profile
+from engine.core.runner import RunOutcome, run_profile
 
 MirrorRun = Callable[..., RunOutcome]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import atomic
+from engine.files import atomic
 from tests.engine.mirror.conftest import MirrorRun
 from tests.engine.mirror.trees import make_tree, snapshot
 

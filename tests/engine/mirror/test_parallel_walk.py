@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.filters import PathFilter
+from engine.core.filters import PathFilter
 from engine.jobs.mirror import parallel_walk
 from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.walk import compare_trees

@@ -11,14 +11,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.context import RunContext
-from engine.filters import PathFilter
-from engine.folders import Folders
+from engine.core.context import RunContext
+from engine.core.filters import PathFilter
+from engine.core.folders import Folders
+from engine.core.profiles import MirrorProfile, Profile
+from engine.core.state import StateDB
+from engine.files.pathsafety import split_relative
 from engine.jobs import mirror as mirror_job
 from engine.jobs.mirror.walk import compare_trees
-from engine.pathsafety import split_relative
-from engine.profiles import MirrorProfile, Profile
-from engine.state import StateDB
 from tests.engine.mirror.trees import snapshot
 
 names = st.sampled_from(["a", "b", "B", "c.txt", ".hidden", "Zürich", "sp ace", "x.tmp", "dir"])

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from engine.events import Event
-from engine.folders import Folders, app_folders
+from engine.core.events import Event
+from engine.core.folders import Folders, app_folders
+from engine.core.profiles import Profile, RcloneProfile
+from engine.core.runner import RunOutcome, run_profile
+from engine.core.state import StateDB
 from engine.jobs.rclone import index
 from engine.jobs.rclone.command import VERSIONS_FOLDER
 from engine.jobs.rclone.index import RetryEntry
-from engine.profiles import Profile, RcloneProfile
-from engine.runner import RunOutcome, run_profile
-from engine.state import StateDB
 from tests.fakes.rclone_server import SftpServer, sftp_server
 
 __all__ = ["Rig", "Target", "sftp_server"]

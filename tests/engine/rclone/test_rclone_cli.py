@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from engine.events import Event
+from engine.core.events import Event
 from tests.engine.rclone.conftest import Rig, Target, frozen_folder, write_files
 from tests.fakes.rclone_server import HOST, SftpServer, free_port
 

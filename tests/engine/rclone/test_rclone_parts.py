@@ -13,19 +13,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.bundled import RCLONE_EXE
-from engine.context import RunContext
-from engine.errors import ToolUnavailable
-from engine.events import Event, ItemFinished
+from engine.core.context import RunContext
+from engine.core.errors import ToolUnavailable
+from engine.core.events import Event, ItemFinished
+from engine.core.plan import Action, ActionKind
+from engine.files.pathsafety import split_relative
 from engine.jobs.rclone import command, credentials, json_log, preflight
 from engine.jobs.rclone.deletes import delete_guard
 from engine.jobs.rclone.index import RetryEntry
 from engine.jobs.rclone.planner import compare
 from engine.jobs.rclone.scan import Scan
 from engine.jobs.rclone.tally import Watcher
-from engine.pathsafety import split_relative
-from engine.plan import Action, ActionKind
-from engine.process import ProcessResult
+from engine.tools.bundled import RCLONE_EXE
+from engine.tools.process import ProcessResult
 
 # Lines as rclone v1.75 writes them (captured from real runs against a loopback sftp remote).
 COPIED = (

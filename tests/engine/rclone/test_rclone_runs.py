@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.events import Event, ItemFinished, ItemStarted, TransferStats
-from engine.report import RunReport
-from engine.runner import RunOutcome
+from engine.core.events import Event, ItemFinished, ItemStarted, TransferStats
+from engine.core.report import RunReport
+from engine.core.runner import RunOutcome
 from tests.engine.rclone.conftest import T0, Rig, frozen_folder, read_tree, write_files
 
 FILES: dict[str, str | bytes] = {

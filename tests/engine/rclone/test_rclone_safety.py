@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.context import RunContext
-from engine.errors import ProfileError
-from engine.events import Event, ItemFinished
-from engine.folders import Folders
+from engine.core.context import RunContext
+from engine.core.errors import ProfileError
+from engine.core.events import Event, ItemFinished
+from engine.core.folders import Folders
+from engine.core.runner import run_profile
+from engine.core.state import StateDB
 from engine.jobs import rclone as job
 from engine.jobs.rclone import index
 from engine.jobs.rclone.preflight import find_rclone
-from engine.runner import run_profile
-from engine.state import StateDB
 from tests.engine.rclone.conftest import T0, Rig, Target, write_files
 from tests.fakes.rclone_server import free_port, obscure
 

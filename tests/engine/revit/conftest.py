@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import tomli_w
 
-from engine.events import Event
-from engine.folders import Folders, app_folders
-from engine.profiles import Profile, parse_profile_text
-from engine.runner import RunOutcome, run_profile
+from engine.core.events import Event
+from engine.core.folders import Folders, app_folders
+from engine.core.profiles import Profile, parse_profile_text
+from engine.core.runner import RunOutcome, run_profile
 from tests.fakes.revit_server import (
     DEFAULT_NOW,
     FakeModel,

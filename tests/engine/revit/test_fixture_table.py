@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from engine.events import ItemFinished, ItemStarted
+from engine.core.events import ItemFinished, ItemStarted
 from tests.engine.revit.conftest import DAY, World, items_by_path, only_item
 from tests.fakes.revit_server import FakeModel, fixture_rows
 

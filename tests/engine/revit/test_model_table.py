@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ProfileError
+from engine.core.errors import ProfileError
 from engine.jobs.revit.model_table import read_model_table, readonly_uri
 from tests.fakes.revit_server import write_table
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.folders import Folders
+from engine.core.folders import Folders
 from tests.fakes.revit_instant_tool import measure_overhead
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ProfileError
+from engine.core.errors import ProfileError
 from tests.engine.revit.conftest import World
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from engine import process
 from engine.jobs.revit.tool_command import (
     build_argv,
     describe_exit,
@@ -20,7 +19,8 @@ from engine.jobs.revit.tool_command import (
     tool_path_argument,
     tool_problem,
 )
-from engine.process import ProcessResult, decode_console
+from engine.tools import process
+from engine.tools.process import ProcessResult, decode_console
 from tests.engine.revit.conftest import World, only_item
 from tests.fakes.revit_server import FakeModel
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.events import Event, ItemStarted
+from engine.core.events import Event, ItemStarted
 from tests.engine.revit.conftest import DAY, FIXED_NOW, World, only_item, pid_alive
 from tests.fakes.revit_server import FakeModel, Scenario
 
@@ -151,7 +151,7 @@ def test_cancelling_stops_the_running_export_and_starts_no_more(world: World) ->
             threading.Timer(0.3, cancel.set).start()
 
     started = time.monotonic()
-    from engine.runner import run_profile
+    from engine.core.runner import run_profile
 
     outcome = run_profile(
         w.profile(), w.folders, reporter=press_cancel, cancel=cancel, clock=lambda: FIXED_NOW

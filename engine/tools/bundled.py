@@ -2,7 +2,7 @@
 checkout and from the packaged (PyInstaller) app.
 
 Only read-only files live here. Profiles, state and logs are never kept beside the program: they go to
-the user folders (``engine.folders``), so an install folder can be read-only or replaced by an update.
+the user folders (``engine.core.folders``), so an install folder can be read-only or replaced by an update.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 RCLONE_EXE = "rclone.exe" if sys.platform == "win32" else "rclone"
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
 _LIBRARY_PATH_VARS = ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH")
 
 

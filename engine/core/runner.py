@@ -14,23 +14,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine import errors, testhooks
-from engine.context import RunContext, utc_now
-from engine.events import PhaseChanged, Reporter, RunFinished, RunStarted, null_reporter
-from engine.folders import Folders
-from engine.jobs import job_for
-from engine.lock import ProfileLock
-from engine.logs import attach_daily_log, prune_logs
-from engine.plan import Plan
-from engine.profiles import Profile
-from engine.report import (
+from engine.core import errors, testhooks
+from engine.core.context import RunContext, utc_now
+from engine.core.events import PhaseChanged, Reporter, RunFinished, RunStarted, null_reporter
+from engine.core.folders import Folders
+from engine.core.kinds import job_for
+from engine.core.lock import ProfileLock
+from engine.core.logs import attach_daily_log, prune_logs
+from engine.core.plan import Plan
+from engine.core.profiles import Profile
+from engine.core.report import (
     STATUS_CANCELLED,
     STATUS_FAILED,
     STATUS_REFUSED,
     STATUS_UNAVAILABLE,
     RunReport,
 )
-from engine.state import StateDB
+from engine.core.state import StateDB
 
 log = logging.getLogger("rearguard")
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.lock import held_lock_fds
-from engine.secrets_redact import redact, redact_argv
+from engine.tools.inherited import inherited_fds
+from engine.tools.redact import redact, redact_argv
 
 log = logging.getLogger("rearguard.process")
 
@@ -147,7 +147,7 @@ def run_process(
     encoding = encoding or console_encoding()
     started = time.monotonic()
     # The tool inherits the run's profile lock, so it stays taken while an orphaned tool still works.
-    with held_lock_fds() as lock_fds:
+    with inherited_fds() as lock_fds:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from engine.atomic import atomic_write_text
-from engine.errors import ProfileError
-from engine.folders import Folders
-from engine.lock import ProfileLock
-from engine.profiles import Profile, ProfileSpec, dump_profile, profile_path, read_profile
-from engine.state import StateDB
+from engine.core.errors import ProfileError
+from engine.core.folders import Folders
+from engine.core.lock import ProfileLock
+from engine.core.profiles import Profile, ProfileSpec, dump_profile, profile_path, read_profile
+from engine.core.state import StateDB
+from engine.files.atomic import atomic_write_text
 
 # Tables whose rows belong to a profile by name; a rename moves them along.
 _PROFILE_TABLES = ("runs", "rclone_index", "rclone_target", "retry_queue", "exports", "schedule_state")

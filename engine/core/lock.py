@@ -2,7 +2,7 @@
 
 The OS releases the lock when the holder dies (even by SIGKILL), so a stale file never blocks;
 the file's text says who holds it, for the message a second start prints. On POSIX the tools a run
-starts inherit the lock (``held_lock_fds``): after a crash, an orphaned rclone that is still
+starts inherit the lock (``engine.tools.inherited``): after a crash, an orphaned rclone that is still
 uploading keeps the profile locked until it ends, so the next run cannot race it on the same files.
 """
 
@@ -12,15 +12,13 @@ import json
 import os
 import socket
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from engine.errors import RunLocked
+from engine.core.errors import RunLocked
+from engine.tools.inherited import share_with_tools, unshared
 
 if sys.platform == "win32":
     import msvcrt
@@ -49,21 +47,6 @@ else:
 
     def _unlock(handle: IO[str]) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-_held: set[int] = set()  # descriptors of the locks this process holds
-_held_guard = threading.Lock()  # no lock is closed while a tool is being started with it
-
-
-@contextmanager
-def held_lock_fds() -> Iterator[tuple[int, ...]]:
-    """``with held_lock_fds() as fds:`` start a tool that inherits every profile lock held here.
-
-    A lock released normally is released for the children too (``flock`` unlocks the shared open
-    file); only when Rearguard dies without releasing does a child's copy keep the lock held.
-    """
-    with _held_guard:
-        yield tuple(_held)
 
 
 def describe_holder(text: str) -> str:
@@ -110,14 +93,12 @@ class ProfileLock:
         handle.write(json.dumps(info))
         handle.flush()
         self._handle = handle
-        with _held_guard:
-            _held.add(handle.fileno())
+        share_with_tools(handle.fileno())
 
     def release(self) -> None:
         if self._handle is None:
             return
-        with _held_guard:
-            _held.discard(self._handle.fileno())
+        with unshared(self._handle.fileno()):
             try:
                 self._handle.seek(0)
                 self._handle.truncate()

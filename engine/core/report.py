@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine import errors
+from engine.core import errors
 
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"

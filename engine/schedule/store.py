@@ -1,7 +1,7 @@
 """A profile's schedule facts in the state database: its run history as the scheduler reads it, and
 the ``schedule_state`` row (next run, last runs, runs done, paused) that survives restarts.
 
-The scheduler's rules live in ``engine.schedule``; this module only reads and writes what they need.
+The scheduler's rules live in ``engine.schedule.slots``; this module only reads and writes what they need.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.schedule import History
-from engine.state import StateDB
+from engine.core.state import StateDB
+from engine.schedule.slots import History
 
 # Outcomes that count as a failure for the back-off; a cancelled run is the user's choice, not one.
 FAILED = ("failed", "refused", "unavailable", "interrupted")
@@ -42,7 +42,7 @@ def _text(stamp: datetime | None) -> str | None:
 
 
 def load_history(db: StateDB, profile: str) -> History:
-    """What ``engine.schedule.next_run`` needs, read from the runs table.
+    """What ``engine.schedule.slots.next_run`` needs, read from the runs table.
 
     ``runs_done`` counts the runs the scheduler started (trigger ``schedule``), so ``max_runs``
     is not used up by runs a person started.

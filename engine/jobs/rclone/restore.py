@@ -2,7 +2,7 @@
 holds and download one file to a local folder.
 
 The command lines are pure functions (tested without rclone); running them goes through
-``engine.process.run_process``. A download never overwrites a local file unless asked
+``engine.tools.process.run_process``. A download never overwrites a local file unless asked
 (``--ignore-existing`` otherwise, and the GUI asks first).
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from engine.errors import ToolUnavailable
+from engine.core.errors import ToolUnavailable
 from engine.jobs.rclone.command import VERSIONS_FOLDER, config_flags, remote_join
-from engine.process import ProcessResult, run_process
+from engine.tools.process import ProcessResult, run_process
 
 STAMP_FORMATS = ("%Y-%m-%dT%H%M%S.%fZ", "%Y-%m-%dT%H%M%SZ")
 LIST_TIMEOUT = 300.0

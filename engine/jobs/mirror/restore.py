@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from engine.atomic import temp_path_for
+from engine.files.atomic import temp_path_for
 from engine.jobs.mirror.versions import list_version_sets
 
 

@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 
-from engine.events import Event, ItemFinished, Reporter
+from engine.core.events import Event, ItemFinished, Reporter
 
 KILL_ENV = "REARGUARD_TEST_KILL_AT"
 

@@ -1,6 +1,6 @@
 """Windows Task Scheduler definitions (schema 1.2 XML) for a profile's schedule.
 
-Pure functions only, tested on every OS; ``engine.os_scheduler`` registers them with ``schtasks``.
+Pure functions only, tested on every OS; ``engine.schedule.os_scheduler`` registers them with ``schtasks``.
 The task runs whether the user is logged on or not, never twice at once (IgnoreNew), starts a
 missed run as soon as it can (StartWhenAvailable) and may wake the computer.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
-from engine.profiles import Schedule
+from engine.core.profiles import Schedule
 
 TASK_FOLDER = "\\Rearguard\\"
 _BAD_TASK_CHARS = '\\/:*?"<>|'

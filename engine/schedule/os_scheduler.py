@@ -1,8 +1,8 @@
 """Unattended runs: register a profile's schedule with the operating system's scheduler (Windows Task
 Scheduler, systemd timers), remove it, and say what is registered.
 
-The definitions come from ``engine.task_xml`` and ``engine.systemd_units`` (pure) and are registered
-by ``engine.os_backends``; this module chooses what to register, keeps it all-or-nothing, and records
+The definitions come from ``task_xml`` and ``systemd_units`` (pure) and are registered by
+``os_backends``; this module chooses what to register, keeps it all-or-nothing, and records
 which profiles the OS runs in ``os_schedules.json`` in the data folder, so the app's own scheduler
 leaves them alone (only one of the two fires a profile). A registration that fails part way is undone.
 """
@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine import os_backends
-from engine.atomic import atomic_write_text
-from engine.bundled import is_frozen
-from engine.errors import ProfileError, RearguardError, ToolUnavailable, UsageError
-from engine.folders import APP_NAME, HOME_ENV, Folders
-from engine.os_backends import (
+from engine.core.errors import ProfileError, RearguardError, ToolUnavailable, UsageError
+from engine.core.folders import APP_NAME, HOME_ENV, Folders
+from engine.core.profiles import Profile
+from engine.files.atomic import atomic_write_text
+from engine.schedule import os_backends
+from engine.schedule.os_backends import (
     SYSTEMD_SYSTEM,
     SYSTEMD_USER,
     TASK_SCHEDULER,
@@ -34,7 +34,7 @@ from engine.os_backends import (
     TaskScheduler,
     parse_schtasks_next_run,
 )
-from engine.profiles import Profile
+from engine.tools.bundled import is_frozen
 
 __all__ = [
     "Backend",

@@ -20,13 +20,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
-from engine import __version__, errors
-from engine.durations import MIN_SCHEDULE_INTERVAL, format_duration, parse_duration
-from engine.folders import Folders, app_folders
-from engine.profiles import MirrorProfile, MirrorSettings, Profile, list_profiles, resolve_profile
-from engine.progress_line import ProgressLine
-from engine.runner import RunOutcome, run_profile
-from engine.secrets_redact import redact
+from engine import __version__
+from engine.cli.progress_line import ProgressLine
+from engine.core import errors
+from engine.core.durations import MIN_SCHEDULE_INTERVAL, format_duration, parse_duration
+from engine.core.folders import Folders, app_folders
+from engine.core.profiles import MirrorProfile, MirrorSettings, Profile, list_profiles, resolve_profile
+from engine.core.runner import RunOutcome, run_profile
+from engine.tools.redact import redact
 
 TIME_SCALE_ENV = "REARGUARD_TEST_TIME_SCALE"  # test-only: divides repeat sleeps
 
@@ -272,7 +273,7 @@ def _repeat(
 
 
 def _list(folders: Folders, as_json: bool) -> int:
-    from engine.state import StateDB
+    from engine.core.state import StateDB
 
     entries = list_profiles(folders)
     db = StateDB(folders.state_db) if folders.state_db.exists() else None
@@ -310,8 +311,8 @@ def _list(folders: Folders, as_json: bool) -> int:
 
 
 def _show(folders: Folders, ref: str, as_json: bool) -> int:
-    from engine.profiles import dump_profile
-    from engine.state import StateDB
+    from engine.core.profiles import dump_profile
+    from engine.core.state import StateDB
 
     profile = resolve_profile(folders, ref)
     runs: list[dict[str, Any]] = []
@@ -360,7 +361,7 @@ def _check(folders: Folders, ref: str) -> int:
 
 def _schedule(folders: Folders, args: argparse.Namespace) -> int:
     """``rearguard schedule install|remove|status``: runs by the OS scheduler, logged in or not."""
-    from engine import os_scheduler
+    from engine.schedule import os_scheduler
 
     folders = os_scheduler.folders_for_invoking_user(folders)
     if args.action == "status":

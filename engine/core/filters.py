@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pathspec
 
-from engine.errors import ProfileError
+from engine.core.errors import ProfileError
 
 
 def pattern_problem(patterns: Sequence[str]) -> str | None:

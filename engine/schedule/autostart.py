@@ -80,7 +80,7 @@ def enable(argv: Sequence[str] | None = None, platform: str = sys.platform) -> s
         with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key_path) as key:  # type: ignore[attr-defined,unused-ignore]
             winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)  # type: ignore[attr-defined,unused-ignore]
         return rf"HKEY_CURRENT_USER\{key_path}\{name}"
-    from engine.atomic import atomic_write_text
+    from engine.files.atomic import atomic_write_text
 
     path = xdg_autostart_path()
     path.parent.mkdir(parents=True, exist_ok=True)

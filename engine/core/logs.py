@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from engine.secrets_redact import RedactingFilter
+from engine.tools.redact import RedactingFilter
 
 LOGGER_NAME = "rearguard"
 DEFAULT_KEEP_DAYS = 90

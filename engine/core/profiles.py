@@ -22,11 +22,11 @@ from pydantic import (
     model_validator,
 )
 
-from engine.durations import MIN_SCHEDULE_INTERVAL, parse_duration
-from engine.errors import ProfileError
-from engine.filters import pattern_problem
-from engine.folders import Folders
-from engine.pathsafety import overlap_problem
+from engine.core.durations import MIN_SCHEDULE_INTERVAL, parse_duration
+from engine.core.errors import ProfileError
+from engine.core.filters import pattern_problem
+from engine.core.folders import Folders
+from engine.files.pathsafety import overlap_problem
 
 KINDS = ("mirror", "rclone", "revit")
 PROFILE_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")

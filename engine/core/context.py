@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from engine.events import Reporter, null_reporter
-from engine.folders import Folders
-from engine.profiles import Profile
-from engine.state import StateDB
+from engine.core.events import Reporter, null_reporter
+from engine.core.folders import Folders
+from engine.core.profiles import Profile
+from engine.core.state import StateDB
 
 
 def utc_now() -> datetime:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.atomic import atomic_write_text
+from engine.files.atomic import atomic_write_text
 
 log = logging.getLogger("rearguard.settings")
 FILE_NAME = "settings.json"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.report import RunReport
+    from engine.core.report import RunReport
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine import testhooks
-from engine.errors import ToolUnavailable
-from engine.report import RunReport
+from engine.core import testhooks
+from engine.core.errors import ToolUnavailable
+from engine.core.report import RunReport
 
 log = logging.getLogger("rearguard.state")
 

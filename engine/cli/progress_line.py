@@ -6,8 +6,8 @@ import sys
 import time
 from typing import TextIO
 
-from engine.events import Event, ItemFinished, ItemProgress, RunStarted
-from engine.report import human_bytes
+from engine.core.events import Event, ItemFinished, ItemProgress, RunStarted
+from engine.core.report import human_bytes
 
 
 class ProgressLine:

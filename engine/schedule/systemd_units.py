@@ -1,14 +1,14 @@
 """systemd unit files for a profile's schedule: a oneshot service that runs the profile and a timer
 that starts it (``Persistent=true``: a start missed while the machine was off is caught up once).
 
-Pure functions only; ``engine.os_scheduler`` writes and enables them.
+Pure functions only; ``engine.schedule.os_scheduler`` writes and enables them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from engine.profiles import Schedule
+from engine.core.profiles import Schedule
 
 UNIT_PREFIX = "rearguard-"
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.")

@@ -1,9 +1,9 @@
 """The two OS schedulers Rearguard registers with: systemd timers (per user or system-wide) and
 Windows Task Scheduler (``schtasks``).
 
-Each backend writes what ``engine.systemd_units`` / ``engine.task_xml`` build, runs the commands
-through the one process helper, refuses early (before anything is written) when it cannot work,
-and undoes a registration that failed part way. ``engine.os_scheduler`` decides what to register.
+Each backend writes what ``systemd_units`` / ``task_xml`` build, runs the commands through the one
+process helper, refuses early (before anything is written) when it cannot work,
+and undoes a registration that failed part way. ``os_scheduler`` decides what to register.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import systemd_units, task_xml
-from engine.atomic import atomic_write_text
-from engine.errors import RearguardError, ToolUnavailable, UsageError
-from engine.folders import HOME_ENV
-from engine.process import ProcessResult, run_process
-from engine.profiles import Profile
+from engine.core.errors import RearguardError, ToolUnavailable, UsageError
+from engine.core.folders import HOME_ENV
+from engine.core.profiles import Profile
+from engine.files.atomic import atomic_write_text
+from engine.schedule import systemd_units, task_xml
+from engine.tools.process import ProcessResult, run_process
 
 log = logging.getLogger("rearguard.os_scheduler")
 SYSTEMD_USER = "systemd-user"
