@@ -36,6 +36,7 @@ from engine.core.profile_store import delete_profile, duplicate_profile, rename_
 from engine.core.profiles import profile_path, read_profile
 from gui import qt_fixes
 from gui.alerts import AlertCenter, Banner
+from gui.desktop import open_folder
 from gui.history_view import HistoryView
 from gui.icons import app_icon
 from gui.log_view import LogView, install_log_buffer
@@ -48,7 +49,7 @@ from gui.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from gui.tray import Tray
-from gui.window_actions import install_actions, open_folder, show_list_menu
+from gui.window_actions import install_actions, show_list_menu
 from gui.window_always_on import AlwaysOn, autostart_enabled
 
 Button = QMessageBox.StandardButton

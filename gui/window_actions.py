@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
 from engine.core.profiles import KINDS
+from gui.desktop import open_folder  # re-exported: gui.restore_dialog imports it from here
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -181,9 +181,3 @@ def show_list_menu(window: MainWindow, pos: QPoint) -> None:
         else:
             menu.addAction(action)
     menu.exec(window.list.viewport().mapToGlobal(pos))
-
-
-def open_folder(folder: Path) -> None:
-    """Show a folder in the system's file manager (made first if missing)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
