@@ -12,6 +12,7 @@ from engine.core.events import Reporter, null_reporter
 from engine.core.folders import Folders
 from engine.core.profiles import Profile
 from engine.core.state import StateDB
+from engine.files.versions import versions_stamp
 
 
 def utc_now() -> datetime:
@@ -46,5 +47,5 @@ class RunContext:
 
     @property
     def run_stamp(self) -> str:
-        """The run's start as a file-name-safe UTC stamp, e.g. ``2026-11-26T225155Z``."""
-        return self.started.astimezone(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+        """The run's start as a file-name-safe UTC stamp (its versions folder's name)."""
+        return versions_stamp(self.started)

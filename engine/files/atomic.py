@@ -8,11 +8,15 @@ recognisable so the next run can remove leftovers from a killed run.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import secrets
+import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+log = logging.getLogger("rearguard.files")
 
 TEMP_PREFIX = ".~rg."
 TEMP_SUFFIX = ".part"
@@ -196,3 +200,23 @@ def make_symlink_atomic(link_target: str, target: str) -> None:
     except BaseException:
         _remove_quietly(temp)
         raise
+
+
+def remove_leftovers(paths: Iterable[str], *, folders: bool = False) -> int:
+    """Remove the temporary files (and, with ``folders``, folders) a killed run left; returns how many.
+
+    A leftover that cannot be removed is a warning naming it, never an error: the run goes on.
+    """
+    removed = 0
+    for path in paths:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                if not folders:
+                    continue
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+            removed += 1
+        except OSError as error:
+            log.warning("could not remove the leftover %s: %s", path, error.strerror or error)
+    return removed

@@ -16,7 +16,8 @@ from engine.core.filters import PathFilter
 from engine.core.plan import Action, ActionKind, Plan
 from engine.core.profiles import MirrorSettings, expand
 from engine.core.report import ItemResult
-from engine.jobs.mirror.apply import Mirror, remove_leftovers
+from engine.files.atomic import remove_leftovers
+from engine.jobs.mirror.apply import Mirror
 from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions

@@ -226,17 +226,3 @@ def _chunks_by_folder(actions: Sequence[Action], size: int) -> list[list[Action]
     if current:
         chunks.append(current)
     return chunks
-
-
-def remove_leftovers(paths: Sequence[str]) -> int:
-    """Remove temporary files a killed run left behind; returns how many."""
-    removed = 0
-    for path in paths:
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                continue
-            os.unlink(path)
-            removed += 1
-        except OSError as error:
-            log.warning("could not remove leftover %s: %s", path, error.strerror)
-    return removed

@@ -12,14 +12,13 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine.jobs.mirror.walk import STATE_DIR
+from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp
 
 log = logging.getLogger("rearguard.mirror")
-STAMP_FORMAT = "%Y-%m-%dT%H%M%SZ"
 
 
 def versions_root(replica: str) -> str:
-    return os.path.join(replica, STATE_DIR, "versions")
+    return os.path.join(replica, *VERSIONS_FOLDER.split("/"))
 
 
 def move_to_versions(replica: str, rel: str, stamp: str) -> str:
@@ -46,13 +45,6 @@ def remove_entry(path: str) -> None:
         os.unlink(path)
 
 
-def parse_stamp(name: str) -> datetime | None:
-    try:
-        return datetime.strptime(name, STAMP_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
 def prune_versions(replica: str, keep: timedelta, now: datetime, current: str) -> int:
     """Remove version folders older than ``keep`` (never this run's); returns how many."""
     root = Path(versions_root(replica))
@@ -60,7 +52,7 @@ def prune_versions(replica: str, keep: timedelta, now: datetime, current: str) -
         return 0
     removed = 0
     for folder in sorted(root.iterdir()):
-        stamp = parse_stamp(folder.name)
+        stamp = parse_versions_stamp(folder.name)
         if stamp is None or folder.name == current or not folder.is_dir():
             continue
         if now - stamp > keep:
@@ -75,5 +67,5 @@ def list_version_sets(replica: str) -> list[tuple[datetime, Path]]:
     root = Path(versions_root(replica))
     if not root.is_dir():
         return []
-    found = [(stamp, p) for p in root.iterdir() if (stamp := parse_stamp(p.name)) is not None]
+    found = [(stamp, p) for p in root.iterdir() if (stamp := parse_versions_stamp(p.name)) is not None]
     return sorted(found, reverse=True)

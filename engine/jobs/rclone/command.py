@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import UTC, datetime
 
-VERSIONS_FOLDER = ".rearguard/versions"
+from engine.files.versions import VERSIONS_FOLDER
 
 # Structured log lines on stderr, the periodic stats among them, and one attempt only: Rearguard's
 # own retry queue retries on the next run. A prompt for a config password would hang a run with no
@@ -100,17 +99,13 @@ def remote_join(remote: str, relative: str) -> str:
     return f"{remote}/{relative}"
 
 
-def versions_stamp(started: datetime) -> str:
-    """The name of a run's versions folder: its start in UTC, to the microsecond.
+def versions_dir(remote: str, run_stamp: str) -> str:
+    """Where this run's replaced and deleted files go on the remote.
 
     rclone's ``--backup-dir`` overwrites what the folder already holds, so two runs that replace the
-    same file within one second (a crash and an immediate re-run) must not share a folder.
+    same file within one second (a crash and an immediate re-run) must not share a folder: the
+    stamp (``versions_stamp``) has microseconds.
     """
-    return started.astimezone(UTC).strftime("%Y-%m-%dT%H%M%S.%fZ")
-
-
-def versions_dir(remote: str, run_stamp: str) -> str:
-    """Where this run's replaced and deleted files go on the remote."""
     return remote_join(remote, f"{VERSIONS_FOLDER}/{run_stamp}")
 
 

@@ -56,7 +56,7 @@ def delete_on_remote(ctx: RunContext, job: Job, binary: str, actions: Sequence[A
     if not actions:
         return []
     watcher = Watcher(ctx, actions, action=DELETE)
-    versions = command.versions_dir(job.remote, command.versions_stamp(ctx.started)) if job.versions else None
+    versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
     with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
         list_file = write_list(folder, [a.path for a in actions])
         argv = command.delete_argv(binary, job.remote, list_file, versions_dir=versions, config=job.config)

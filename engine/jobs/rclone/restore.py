@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from engine.core.errors import ToolUnavailable
-from engine.jobs.rclone.command import VERSIONS_FOLDER, config_flags, remote_join
+from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp
+from engine.jobs.rclone.command import config_flags, remote_join
 from engine.tools.process import ProcessResult, run_process
 
-STAMP_FORMATS = ("%Y-%m-%dT%H%M%S.%fZ", "%Y-%m-%dT%H%M%SZ")
 LIST_TIMEOUT = 300.0
 DOWNLOAD_TIMEOUT = 6 * 3600.0
 Runner = Callable[..., ProcessResult]
@@ -80,22 +80,13 @@ def download_argv(
     ]
 
 
-def parse_stamp(name: str) -> datetime | None:
-    for form in STAMP_FORMATS:
-        try:
-            return datetime.strptime(name, form).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
-
-
 def parse_listing(text: str) -> list[RemoteVersion]:
     """The lines of ``list_argv``'s output as versions, newest run first (other lines are skipped)."""
     found = []
     for line in text.splitlines():
         path, _tab, size = line.rpartition("\t")
         stamp, _slash, relative = path.partition("/")
-        run = parse_stamp(stamp)
+        run = parse_versions_stamp(stamp)
         if run is None or not relative or not size.strip().lstrip("-").isdigit():
             continue
         found.append(RemoteVersion(run, stamp, relative, int(size)))

@@ -24,7 +24,7 @@ def upload(
     if not actions:
         return []
     watcher = Watcher(ctx, actions, stop=StopOrCancel(ctx.cancel))
-    versions = command.versions_dir(job.remote, command.versions_stamp(ctx.started)) if job.versions else None
+    versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
 
     def already_there(action: Action) -> ItemResult | None:
         # A clean exit without a line: rclone found the file already on the remote (adopt mode),

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from engine.files.atomic import is_temp_name
+from engine.files.atomic import is_temp_name, remove_leftovers
 from engine.jobs.revit.model_paths import MODEL_SUFFIX, os_path
 
 log = logging.getLogger("rearguard.revit")
@@ -92,26 +92,11 @@ def folders_to_remove(
     return remove, kept
 
 
-def remove_leftovers(paths: list[str]) -> int:
-    """Delete temporary files and folders a killed run left; returns how many went."""
-    removed = 0
-    for path in paths:
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
-            removed += 1
-        except OSError as error:
-            log.warning("cannot remove the leftover %s: %s", path, error.strerror or error)
-    return removed
-
-
 def clean_leftovers(folder: str) -> int:
     """Remove temporary leftovers inside one dated folder (before exporting into it)."""
     if not os.path.isdir(os_path(folder)):
         return 0
-    return remove_leftovers(model_copies(folder)[1])
+    return remove_leftovers(model_copies(folder)[1], folders=True)
 
 
 def prune_dated_folders(target: str, today: date, keep_days: int) -> Pruned:
@@ -122,7 +107,7 @@ def prune_dated_folders(target: str, today: date, keep_days: int) -> Pruned:
     for day, folder in folders.items():
         contents[day], found = model_copies(folder)
         leftovers += found
-    cleaned = remove_leftovers(leftovers)
+    cleaned = remove_leftovers(leftovers, folders=True)
     remove, kept = folders_to_remove(contents, today, keep_days)
     removed: list[str] = []
     failed: list[str] = []

@@ -18,8 +18,8 @@ from engine.core.folders import Folders, app_folders
 from engine.core.profiles import Profile, RcloneProfile
 from engine.core.runner import RunOutcome, run_profile
 from engine.core.state import StateDB
+from engine.files.versions import VERSIONS_FOLDER
 from engine.jobs.rclone import index
-from engine.jobs.rclone.command import VERSIONS_FOLDER
 from engine.jobs.rclone.index import RetryEntry
 from tests.fakes.rclone_server import SftpServer, sftp_server
 
