@@ -16,8 +16,10 @@ from engine.core.folders import Folders
 from engine.core.profiles import ProfileEntry, list_profiles
 from engine.core.report import human_bytes
 from engine.core.state import RunRow, StateDB
+from engine.schedule.slots import History, next_run
+from engine.schedule.store import load_history
 from gui.icons import state_icon
-from gui.when import describe, next_run, parse_stamp
+from gui.when import describe, parse_stamp
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 LINE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -126,9 +128,10 @@ def gather_rows(folders: Folders, now: datetime) -> list[ProfileRow]:
             if db is not None:
                 row.last = db.last_run(entry.name)
                 row.last_good = db.last_run(entry.name, good=True)
-            if entry.profile is not None:
-                started = parse_stamp(row.last.started) if row.last else None
-                row.next_run = next_run(entry.profile.spec.schedule, started, now)
+            schedule = entry.profile.spec.schedule if entry.profile is not None else None
+            if schedule is not None:  # the scheduler's own rule (back-off, max_runs), until it ticks
+                history = load_history(db, entry.name) if db is not None else History()
+                row.next_run = next_run(schedule, history, now)
             rows.append(row)
     finally:
         if db is not None:

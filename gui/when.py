@@ -1,12 +1,11 @@
-"""Times as people read them, and when a schedule runs next. Pure Python (no Qt) so the scheduler
-and the tests can use it too."""
+"""Times as people read them. Pure Python (no Qt).
+
+When a profile runs next is not decided here: that is the engine's rule alone
+(``engine.schedule.slots.next_run``), which the scheduler and the profile list both use."""
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, time, timedelta
-
-from engine.core.profiles import Schedule
+from datetime import datetime, timedelta
 
 
 def parse_stamp(text: str | None) -> datetime | None:
@@ -18,33 +17,6 @@ def parse_stamp(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return stamp.astimezone()
-
-
-def next_run(schedule: Schedule | None, last_started: datetime | None, now: datetime) -> datetime | None:
-    """When a scheduled profile is due next (``now`` when overdue); None without a schedule.
-
-    Runs fall every ``every`` after the last run; with ``at``, they are aligned to a grid that starts
-    at that time of day. A run missed while the app was closed is due at once (caught up once).
-    """
-    if schedule is None:
-        return None
-    every = schedule.interval
-    anchor = _anchor(schedule, now)
-    if last_started is None:
-        return anchor if anchor is not None and anchor > now else now
-    if anchor is None:
-        due = last_started + every
-    else:  # the grid slot the last run belonged to (it may have started late), then the next one
-        due = anchor + math.floor((last_started - anchor) / every) * every + every
-    return max(due, now)
-
-
-def _anchor(schedule: Schedule, now: datetime) -> datetime | None:
-    if schedule.at is None:
-        return None
-    hour, minute = (int(part) for part in schedule.at.split(":"))
-    today = datetime.combine(now.date(), time(hour, minute), tzinfo=now.tzinfo)
-    return today if today > now else today + timedelta(days=1)
 
 
 def describe(stamp: datetime | None, now: datetime, *, never: str = "never") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from engine.core.profiles import Schedule
-from engine.schedule.slots import ClockWatch, History, missed_slots, next_run, slot_after
+from engine.schedule.slots import ClockWatch, History, is_due, missed_slots, next_run, slot_after
 
 UTC1 = timezone(timedelta(hours=1))
 
@@ -41,6 +41,27 @@ def test_next_run_follows_the_last_good_run() -> None:
     every4 = Schedule(every="4h")
     history = History(last_start=at("2026-11-26 08:00"), last_good=at("2026-11-26 08:00"), runs_done=3)
     assert next_run(every4, history, at("2026-11-26 09:00")) == at("2026-11-26 12:00")
+
+
+def test_next_run_in_local_time_after_a_good_run() -> None:
+    """The cases the GUI's own fallback rule used to answer; the engine's rule answers them now."""
+    now = datetime(2026, 11, 26, 10, 30, tzinfo=UTC1)
+
+    def ran(started: datetime) -> History:
+        return History(last_start=started, last_good=started, runs_done=1)
+
+    every_4h = Schedule(every="4h")
+    assert next_run(every_4h, History(), now, tz=UTC1) == now  # never run: due now
+    assert next_run(every_4h, ran(now - timedelta(hours=1)), now, tz=UTC1) == now + timedelta(hours=3)
+    missed = next_run(every_4h, ran(now - timedelta(days=2)), now, tz=UTC1)
+    assert is_due(missed, now)  # missed while closed: due now, caught up once
+    nightly = Schedule(every="1d", at="02:00")
+    assert next_run(nightly, History(), now, tz=UTC1) == datetime(2026, 11, 27, 2, 0, tzinfo=UTC1)
+    late = ran(datetime(2026, 11, 26, 2, 5, tzinfo=UTC1))
+    assert next_run(nightly, late, now, tz=UTC1) == datetime(2026, 11, 27, 2, 0, tzinfo=UTC1)
+    grid = Schedule(every="6h", at="00:00")  # 00, 06, 12, 18
+    late = ran(datetime(2026, 11, 26, 6, 20, tzinfo=UTC1))
+    assert next_run(grid, late, now, tz=UTC1) == datetime(2026, 11, 26, 12, 0, tzinfo=UTC1)
 
 
 def test_missed_slots_while_asleep_are_caught_up_once() -> None:
