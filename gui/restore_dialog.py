@@ -1,13 +1,11 @@
-"""Getting an older copy back: browse a profile's versions by run time and restore.
+"""Getting an older copy back: browse a profile's kept copies by run and restore.
 
-- mirror: the replica's versions folder, one set per run; restore a file or folder to its original
-  place (under the source) or to a folder you choose. Existing files are never replaced without
-  asking (``engine.jobs.mirror.restore``).
-- rclone: the remote's versions, listed with ``rclone lsf``; download one file
-  (``engine.jobs.rclone.restore``).
-- revit: the dated export folders under the target; open one in the file manager.
+Everything goes through ``engine.core.restore`` (the same for every kind): mirror and rclone
+versions go back to their original place under the source or into a folder you choose; Revit
+exports are copied into a folder you choose (a model returns to the server through Revit). Existing
+files are never replaced without asking, and a replaced file is kept first.
 
-Copies, listings and downloads run in a worker thread; the dialog polls for the result.
+Listings and copies run in a worker thread; the dialog polls for the result.
 """
 
 from __future__ import annotations
@@ -37,12 +35,17 @@ from PySide6.QtWidgets import (
 
 from engine.core.profiles import Profile
 from engine.core.report import human_bytes
-from engine.jobs.mirror.restore import RestoreConflict, VersionSet, original_place, restore, version_sets
-from engine.jobs.rclone.preflight import find_rclone
-from engine.jobs.rclone.restore import RemoteVersion, download, list_versions
-from engine.jobs.revit.retention import dated_folders
+from engine.core.restore import (
+    RestoreConflict,
+    RestoreEntry,
+    RestorePoint,
+    can_restore_in_place,
+    original_place,
+    restore,
+    restore_points,
+)
+from gui.desktop import open_folder
 from gui.when import describe
-from gui.window_actions import open_folder
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 POLL_MS = 100
@@ -61,8 +64,8 @@ class RestoreDialog(QDialog):
         self.poll = QTimer(self)
         self.poll.setInterval(POLL_MS)
         self.poll.timeout.connect(self._poll)
-        self.sets: list[VersionSet] = []
-        self.remote: list[RemoteVersion] = []
+        self.points: list[RestorePoint] = []
+        self.in_place = can_restore_in_place(profile)
         self._build()
         self.reload()
 
@@ -112,12 +115,11 @@ class RestoreDialog(QDialog):
             f"is under {source}.",
             "rclone": f"Files a run replaced or deleted on {getattr(self.section, 'remote', '')}, by run. "
             f"Download one to its original place under {source} or elsewhere.",
-            "revit": f"Dated export folders under {getattr(self.section, 'target', '')}. Open one to "
-            "copy a model back.",
+            "revit": f"Dated export folders under {getattr(self.section, 'target', '')}. Copy a model "
+            "into a folder of your choice, or open the folder.",
         }
         self.intro.setText(texts.get(self.kind, ""))
-        self.original_button.setVisible(self.kind in ("mirror", "rclone"))
-        self.elsewhere_button.setVisible(self.kind in ("mirror", "rclone"))
+        self.original_button.setVisible(self.in_place)
         self.open_button.setVisible(self.kind in ("mirror", "revit"))
 
     def _button(self, text: str, slot: Callable[[], None]) -> QPushButton:
@@ -130,74 +132,57 @@ class RestoreDialog(QDialog):
     def reload(self) -> None:
         self.runs.clear()
         self.items.clear()
-        now = datetime.now().astimezone()
-        if self.kind == "mirror":
-            self.sets = version_sets(self.section.replica)
-            for entry in self.sets:
-                count = sum(1 for p in entry.folder.rglob("*") if p.is_file())
-                self._add_run(f"{describe(entry.run, now)} — {count} file{'s' if count != 1 else ''}")
-            self._say(f"{len(self.sets)} run(s) kept versions." if self.sets else "No versions kept yet.")
-        elif self.kind == "rclone":
-            self._say("Listing the remote's versions…")
-            binary = find_rclone(self.section.rclone)
-            self._in_background(
-                lambda: list_versions(binary, self.section.remote, config=self.section.config),
-                self._listed,
-            )
-        elif self.kind == "revit":
-            folders = dated_folders(self.section.target)
-            for day in sorted(folders, reverse=True):
-                item = self._add_run(f"{day:%a %d %b %Y}")
-                item.setData(PATH_ROLE, folders[day])
-            self._say(f"{len(folders)} dated export folder(s)." if folders else "No exports yet.")
-        if self.runs.count():
-            self.runs.setCurrentRow(0)
-        self._update_buttons()
+        self.points = []
+        self._say("Listing the kept copies…")
+        self._in_background(lambda: restore_points(self.profile), self._listed)
 
     def _add_run(self, text: str) -> QListWidgetItem:
         item = QListWidgetItem(text)
         self.runs.addItem(item)
         return item
 
-    def _listed(self, versions: list[RemoteVersion]) -> None:
-        self.remote = versions
+    def _listed(self, points: list[RestorePoint]) -> None:
+        self.points = points
         now = datetime.now().astimezone()
-        stamps = sorted({(v.run, v.stamp) for v in versions}, reverse=True)
-        for run, stamp in stamps:
-            count = sum(1 for v in versions if v.stamp == stamp)
-            self._add_run(f"{describe(run, now)} — {count} file{'s' if count != 1 else ''}").setData(
-                PATH_ROLE, stamp
-            )
-        self._say(f"{len(stamps)} run(s) kept versions." if stamps else "No versions kept on the remote yet.")
+        for point in points:
+            if self.kind == "revit":
+                self._add_run(f"{point.run:%a %d %b %Y}")
+            else:
+                count = point.files
+                self._add_run(f"{describe(point.run, now)} — {count} file{'s' if count != 1 else ''}")
+        empty = {"revit": "No exports yet.", "rclone": "No versions kept on the remote yet."}
+        what = "dated export folder(s)" if self.kind == "revit" else "run(s) kept versions"
+        found = f"{len(points)} {what}."
+        self._say(found if points else empty.get(self.kind, "No versions kept yet."))
         if self.runs.count():
             self.runs.setCurrentRow(0)
 
+    @property
+    def point(self) -> RestorePoint | None:
+        row = self.runs.currentRow()
+        return self.points[row] if 0 <= row < len(self.points) else None
+
     def _run_chosen(self, row: int) -> None:
         self.items.clear()
-        if row < 0:
-            return
-        if self.kind == "mirror" and row < len(self.sets):
-            self._fill_tree(self.sets[row].folder)
-        elif self.kind == "rclone":
-            stamp = self.runs.item(row).data(PATH_ROLE)
-            for version in (v for v in self.remote if v.stamp == stamp):
-                item = QTreeWidgetItem([version.relative, human_bytes(version.size)])
-                item.setData(0, PATH_ROLE, version)
-                self.items.addTopLevelItem(item)
+        point = self.point
+        if point is not None:
+            self._fill_tree(point.entries)
         self._update_buttons()
 
-    def _fill_tree(self, root: Path) -> None:
-        parents: dict[Path, QTreeWidgetItem] = {}
-        for path in sorted(root.rglob("*")):
-            size = "" if path.is_dir() else human_bytes(path.stat().st_size)
-            item = QTreeWidgetItem([path.name, size])
-            item.setData(0, PATH_ROLE, str(path))
-            parent = parents.get(path.parent)
+    def _fill_tree(self, entries: tuple[RestoreEntry, ...]) -> None:
+        parents: dict[str, QTreeWidgetItem] = {}
+        for entry in entries:
+            parent_path, _slash, name = entry.path.rpartition("/")
+            parent = parents.get(parent_path)
+            shown = name if parent is not None else entry.path
+            item = QTreeWidgetItem([shown, "" if entry.is_dir else human_bytes(entry.size)])
+            item.setData(0, PATH_ROLE, entry)
             if parent is None:
                 self.items.addTopLevelItem(item)
             else:
                 parent.addChild(item)
-            parents[path] = item
+            if entry.is_dir:
+                parents[entry.path] = item
         self.items.expandAll()
 
     def _selection_changed(self) -> None:
@@ -209,16 +194,13 @@ class RestoreDialog(QDialog):
 
     def original_target(self) -> Path | None:
         chosen = self.selected()
-        if chosen is None:
+        if chosen is None or not self.in_place:
             return None
-        if self.kind == "mirror":
-            version_set = self.sets[self.runs.currentRow()]
-            return original_place(self.section.source, version_set, Path(chosen))
-        return Path(self.section.source) / chosen.relative
+        return original_place(self.profile, chosen)
 
     # -- restoring --------------------------------------------------------------------------------
 
-    def selected(self) -> Any:
+    def selected(self) -> RestoreEntry | None:
         item = self.items.currentItem()
         return item.data(0, PATH_ROLE) if item is not None else None
 
@@ -226,75 +208,49 @@ class RestoreDialog(QDialog):
         chosen, target = self.selected(), self.original_target()
         if chosen is None or target is None:
             return
-        if self.kind == "mirror":
-            self._restore_file(Path(chosen), target)
-        else:
-            self._download(chosen, target)
+        self._restore(chosen, None, target)
 
     def restore_elsewhere(self) -> None:
         chosen = self.selected()
         folder = self.choose_folder() if chosen is not None else None
-        if folder is None:
+        if chosen is None or folder is None:
             return
-        if self.kind == "mirror":
-            self._restore_file(Path(chosen), folder / Path(chosen).name)
-        else:
-            self._download(chosen, folder / Path(chosen.relative).name)
+        self._restore(chosen, folder, folder / chosen.name)
 
-    def _restore_file(self, item: Path, target: Path, overwrite: bool = False) -> None:
+    def _restore(self, entry: RestoreEntry, into: Path | None, target: Path, overwrite: bool = False) -> None:
+        point = self.point
+        if point is None:
+            return
+
         def done(count: Any) -> None:
             if isinstance(count, RestoreConflict):
                 if self.ask(
                     "Replace existing files?",
-                    f"{count}\n\nReplace them with the copies from this run? "
-                    "(No leaves everything as it is.)",
+                    f"{count}\n\nReplace them with the copies from this run? The files replaced are "
+                    "kept (No leaves everything as it is).",
                 ):
-                    self._restore_file(item, target, overwrite=True)
+                    self._restore(entry, into, target, overwrite=True)
                 else:
                     self._say("Nothing was restored; the existing files were left alone.")
                 return
-            self._say(f"Restored {count} file{'s' if count != 1 else ''} to {target}.")
+            kept = " (the files it replaced were kept)" if overwrite else ""
+            self._say(f"Restored {count} file{'s' if count != 1 else ''} to {target}{kept}.")
 
-        self._say(f"Restoring {item.name} to {target}…")
+        self._say(f"Restoring {entry.name} to {target}…")
         self._in_background(
-            lambda: _conflict_as_value(lambda: restore(item, target, overwrite=overwrite)), done
-        )
-
-    def _download(self, version: RemoteVersion, target: Path, overwrite: bool = False) -> None:
-        if target.exists() and not overwrite:
-            if not self.ask(
-                "Replace the existing file?", f"{target} exists.\n\nReplace it with the kept copy?"
-            ):
-                self._say("Nothing was downloaded; the existing file was left alone.")
-                return
-            overwrite = True
-        target.parent.mkdir(parents=True, exist_ok=True)
-        binary = find_rclone(self.section.rclone)
-        self._say(f"Downloading {version.relative} to {target.parent}…")
-        self._in_background(
-            lambda: download(
-                binary,
-                self.section.remote,
-                version,
-                str(target.parent),
-                config=self.section.config,
-                overwrite=overwrite,
+            lambda: _conflict_as_value(
+                lambda: restore(self.profile, point, entry, into=into, overwrite=overwrite)
             ),
-            lambda _r: self._say(f"Downloaded {target}."),
+            done,
         )
 
     def open_selected(self) -> None:
-        if self.kind == "revit":
-            item = self.runs.currentItem()
-            if item is not None:
-                open_folder(Path(item.data(PATH_ROLE)))
+        point = self.point
+        if point is None or point.folder is None:
             return
         chosen = self.selected()
-        if chosen is not None:
-            path = Path(chosen)
-            open_folder(path if path.is_dir() else path.parent)
-        elif self.runs.currentRow() >= 0:
-            open_folder(self.sets[self.runs.currentRow()].folder)
+        path = point.folder if chosen is None else point.folder.joinpath(*chosen.path.split("/"))
+        open_folder(path if path.is_dir() else path.parent)
 
     # -- background work --------------------------------------------------------------------------
 
@@ -327,7 +283,7 @@ class RestoreDialog(QDialog):
         chosen = self.selected() is not None and not self.busy
         self.original_button.setEnabled(chosen)
         self.elsewhere_button.setEnabled(chosen)
-        self.open_button.setEnabled(self.runs.currentRow() >= 0)
+        self.open_button.setEnabled(self.point is not None and self.point.folder is not None)
 
     def done(self, result: int) -> None:  # closing: no new work; a copy under way finishes
         self.poll.stop()

@@ -36,7 +36,8 @@ def test_a_file_is_restored_from_versions_and_never_overwritten_without_asking(
     dialog = window.history.open_restore()
     assert isinstance(dialog, RestoreDialog)
     qtbot.addWidget(dialog)
-    assert dialog.runs.count() == 1 and "1 file" in dialog.runs.item(0).text()
+    qtbot.waitUntil(lambda: dialog.runs.count() == 1)
+    assert "1 file" in dialog.runs.item(0).text()
     select(dialog, "report.txt")
     answers = [False, True]
     asked: list[str] = []
@@ -53,7 +54,6 @@ def test_a_file_is_restored_from_versions_and_never_overwritten_without_asking(
     dialog.choose_folder = lambda: elsewhere  # type: ignore[method-assign]
     dialog.elsewhere_button.click()
     qtbot.waitUntil(lambda: not dialog.busy and (elsewhere / "report.txt").exists())
-    dialog.close()
 
 
 def test_rclone_versions_are_listed_and_one_file_downloads_without_overwriting(
@@ -77,12 +77,12 @@ def test_rclone_versions_are_listed_and_one_file_downloads_without_overwriting(
     dialog.items.setCurrentItem(dialog.items.topLevelItem(0))
     dialog.ask = lambda title, text: False  # type: ignore[method-assign]
     dialog.original_button.click()
-    assert "left alone" in dialog.status.text()
+    qtbot.waitUntil(lambda: "left alone" in dialog.status.text(), timeout=10_000)
     assert (source / "docs" / "report.txt").read_text(encoding="utf-8") == "today"
     elsewhere = tmp_path / "elsewhere"
     dialog.choose_folder = lambda: elsewhere  # type: ignore[method-assign]
     dialog.elsewhere_button.click()
-    qtbot.waitUntil(lambda: "Downloaded" in dialog.status.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Restored 1 file" in dialog.status.text(), timeout=10_000)
     assert (elsewhere / "report.txt").read_text(encoding="utf-8") == "version of march"
 
 
@@ -106,6 +106,7 @@ def test_revit_lists_dated_export_folders(qtbot, folders, tmp_path: Path) -> Non
     )
     dialog = RestoreDialog(save_profile(folders, "Revit", spec))
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.runs.count() == 2)
     assert [dialog.runs.item(i).text() for i in range(dialog.runs.count())] == [
         "Mon 02 Mar 2026",
         "Sun 01 Mar 2026",

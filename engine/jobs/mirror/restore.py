@@ -1,106 +1,73 @@
-"""Restoring from a mirror's versions folder: copy a file or folder out of
+"""Restoring from a mirror's versions folder: a file or folder out of
 ``<replica>/.rearguard/versions/<run stamp>/<relative path>`` back to its original place (the
-profile's source) or to a folder the user picks.
+profile's source) or into a folder the user picks.
 
-Every file goes to a temporary name beside its target and is renamed into place when complete, so
-an interrupted restore never leaves a half-written file. Nothing is overwritten unless the caller
-says so: without ``overwrite``, a restore that would replace an existing file is refused before
-anything is written, with the list of those files.
+A file the restore replaces in the source is first kept in the replica's versions folder (a set
+stamped with the restore's time), so it can be restored in turn; elsewhere it is kept beside
+itself as ``<name>.replaced-<stamp>``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.files.atomic import temp_path_for
-from engine.jobs.mirror.versions import list_version_sets
+from engine.core.profiles import MirrorSettings
+from engine.core.restore import RestoreEntry, RestorePoint
+from engine.files.copy_out import aside_name, copy_one, copy_out
+from engine.files.pathsafety import is_within, join_inside
+from engine.files.versions import versions_stamp
+from engine.jobs.mirror.versions import list_version_sets, versions_root
+
+IN_PLACE = True
 
 
-class RestoreConflict(Exception):
-    """The restore would replace existing files; ``existing`` lists them (at most a few hundred)."""
-
-    def __init__(self, existing: list[Path]) -> None:
-        self.existing = existing
-        shown = ", ".join(str(p) for p in existing[:3]) + ("…" if len(existing) > 3 else "")
-        super().__init__(f"{len(existing)} file(s) already exist: {shown}")
-
-
-@dataclass(frozen=True)
-class VersionSet:
-    """One run's versions folder: what that run replaced or deleted."""
-
-    run: datetime
-    folder: Path
-
-    def entries(self) -> list[Path]:
-        """Paths relative to the set (files and folders), sorted, for browsing."""
-        return sorted(p.relative_to(self.folder) for p in self.folder.rglob("*"))
+def _entries(folder: Path) -> tuple[RestoreEntry, ...]:
+    found = []
+    for here, dirs, files in os.walk(folder):
+        base = Path(here)
+        for name in dirs:
+            found.append(RestoreEntry((base / name).relative_to(folder).as_posix(), 0, True))
+        for name in files:
+            path = base / name
+            try:
+                size = path.lstat().st_size
+            except OSError:
+                continue
+            found.append(RestoreEntry(path.relative_to(folder).as_posix(), size))
+    return tuple(sorted(found, key=lambda e: e.path))
 
 
-def version_sets(replica: str | Path) -> list[VersionSet]:
+def restore_points(settings: MirrorSettings) -> list[RestorePoint]:
     """The replica's version sets, newest run first."""
-    return [VersionSet(run, folder) for run, folder in list_version_sets(str(replica))]
+    replica = os.path.expanduser(settings.replica)
+    return [
+        RestorePoint(run, folder.name, _entries(folder), folder) for run, folder in list_version_sets(replica)
+    ]
 
 
-def original_place(source_root: str | Path, version_set: VersionSet, item: Path) -> Path:
-    """Where ``item`` (inside a version set) lived: the same relative path under the source."""
-    relative = item.relative_to(version_set.folder) if item.is_absolute() else item
-    if relative.is_absolute() or ".." in relative.parts:
-        raise ValueError(f"not inside the versions folder: {item}")
-    return Path(source_root) / relative
+def original_place(settings: MirrorSettings, path: str) -> Path:
+    """Where ``path`` (relative to a version set) lived: the same relative path under the source."""
+    return join_inside(Path(os.path.expanduser(settings.source)), path)
 
 
-def _files(item: Path) -> Iterator[Path]:
-    if item.is_dir() and not item.is_symlink():
-        for folder, _dirs, names in os.walk(item):
-            for name in sorted(names):
-                yield Path(folder) / name
-    else:
-        yield item
+def restore_entry(
+    settings: MirrorSettings, point: RestorePoint, entry: RestoreEntry, target: Path, *, overwrite: bool
+) -> int:
+    """Copy ``entry`` of ``point`` to ``target``, keeping every file it replaces."""
+    if point.folder is None:
+        raise ValueError("a mirror's version set is a local folder")
+    item = join_inside(point.folder, entry.path)
+    source = Path(os.path.expanduser(settings.source))
+    stamp = versions_stamp(datetime.now(UTC))
+    kept_set = Path(versions_root(os.path.expanduser(settings.replica))) / stamp
 
+    def keep(existing: Path) -> None:
+        if is_within(existing, source):
+            relative = existing.resolve().relative_to(source.resolve()).as_posix()
+            copy_one(existing, join_inside(kept_set, relative))
+        else:
+            os.replace(existing, aside_name(existing, stamp))
 
-def plan_restore(item: Path, target: Path) -> list[tuple[Path, Path]]:
-    """(from, to) for every file of ``item`` (a file or a folder) restored as ``target``."""
-    if item.is_dir() and not item.is_symlink():
-        return [(f, target / f.relative_to(item)) for f in _files(item)]
-    return [(item, target)]
-
-
-def conflicts(pairs: list[tuple[Path, Path]]) -> list[Path]:
-    """The targets that already exist (a restore would replace them)."""
-    return [to for _from, to in pairs if os.path.lexists(to)]
-
-
-def _copy_one(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = temp_path_for(target)
-    try:
-        shutil.copy2(source, temp, follow_symlinks=False)
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.lexists(temp):
-            os.unlink(temp)
-        raise
-
-
-def restore(item: Path, target: Path, *, overwrite: bool = False) -> int:
-    """Copy ``item`` (a file or folder from a version set) to ``target``; returns files restored.
-
-    Raises RestoreConflict, writing nothing, when a target file exists and ``overwrite`` is False.
-    """
-    if not os.path.lexists(item):
-        raise FileNotFoundError(f"the version is gone: {item}")
-    pairs = plan_restore(item, target)
-    existing = conflicts(pairs)
-    if existing and not overwrite:
-        raise RestoreConflict(existing)
-    if item.is_dir() and not item.is_symlink():
-        target.mkdir(parents=True, exist_ok=True)
-    for source, to in pairs:
-        _copy_one(source, to)
-    return len(pairs)
+    return copy_out(item, target, overwrite=overwrite, keep_aside=keep)

@@ -8,13 +8,21 @@ The command lines are pure functions (tested without rclone); running them goes 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 
 from engine.core.errors import ToolUnavailable
-from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp
+from engine.core.profiles import RcloneSettings
+from engine.core.restore import RestoreEntry, RestorePoint
+from engine.files.copy_out import aside_name, check_conflicts
+from engine.files.pathsafety import join_inside
+from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp, versions_stamp
 from engine.jobs.rclone.command import config_flags, remote_join
+from engine.jobs.rclone.preflight import find_rclone
 from engine.tools.process import ProcessResult, run_process
 
 LIST_TIMEOUT = 300.0
@@ -125,3 +133,55 @@ def download(
     """Download one kept file into ``local_folder``."""
     argv = download_argv(binary, remote, version, local_folder, config=config, overwrite=overwrite)
     _check(run(argv, timeout=DOWNLOAD_TIMEOUT), "download the version")
+
+
+# -- the restore API (engine.core.restore) -----------------------------------------------------------
+
+IN_PLACE = True
+
+
+def restore_points(settings: RcloneSettings, *, run: Runner = run_process) -> list[RestorePoint]:
+    """The remote's versions grouped by the run that kept them, newest first (one rclone listing)."""
+    binary = find_rclone(settings.rclone)
+    by_stamp: dict[str, list[RemoteVersion]] = {}
+    for version in list_versions(binary, settings.remote, config=settings.config, run=run):
+        by_stamp.setdefault(version.stamp, []).append(version)
+    return [
+        RestorePoint(
+            versions[0].run,
+            stamp,
+            tuple(sorted((RestoreEntry(v.relative, v.size) for v in versions), key=lambda e: e.path)),
+        )
+        for stamp, versions in by_stamp.items()
+    ]
+
+
+def original_place(settings: RcloneSettings, path: str) -> Path:
+    """Where ``path`` lived: the same relative path under the profile's source folder."""
+    return join_inside(Path(os.path.expanduser(settings.source)), path)
+
+
+def restore_entry(
+    settings: RcloneSettings,
+    point: RestorePoint,
+    entry: RestoreEntry,
+    target: Path,
+    *,
+    overwrite: bool,
+    run: Runner = run_process,
+) -> int:
+    """Download one kept file as ``target``; an existing file is kept beside it before it is replaced."""
+    existing = check_conflicts([target], overwrite)
+    binary = find_rclone(settings.rclone)
+    version = RemoteVersion(point.run, point.key, entry.path, entry.size)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".rearguard-restore-", dir=target.parent) as staging:
+        # Downloaded beside the target first, so the replaced file is kept only once the copy arrived.
+        download(binary, settings.remote, version, staging, config=settings.config, run=run)
+        arrived = Path(staging) / PurePosixPath(entry.path).name
+        if not arrived.is_file():
+            raise ToolUnavailable(f"rclone reported success but {entry.path} did not arrive")
+        if existing:
+            os.replace(target, aside_name(target, versions_stamp(datetime.now(UTC))))
+        os.replace(arrived, target)
+    return 1
