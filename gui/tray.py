@@ -18,7 +18,7 @@ from engine.tools.bundled import resource_path
 from gui.icons import app_icon, state_icon
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from gui.window_protocol import Window
 
 TRAY_SIZES = (16, 22, 24, 32, 48, 64)
 NO_TRAY_NOTICE = (
@@ -63,7 +63,7 @@ def tray_available() -> bool:
 class Tray(QObject):
     """The tray icon and its menu, following the window's runs and the scheduler."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.window = window
         self.state = "idle"
@@ -155,7 +155,7 @@ class Tray(QObject):
         self.icon.setToolTip("\n".join(lines))
 
 
-def install(window: MainWindow) -> Tray | None:
+def install(window: Window) -> Tray | None:
     """Put the app in the tray when there is one; otherwise keep the window and say so once."""
     if tray_available():
         return Tray(window)

@@ -10,10 +10,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QSizePolicy, QToolButton, QWidget
 
 from engine.core.profiles import KINDS
-from gui.desktop import open_folder  # re-exported: gui.restore_dialog imports it from here
+from gui.desktop import open_folder
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from gui.window_protocol import Window
 
 KIND_LABELS = {
     "mirror": "Mirror a folder",
@@ -23,7 +23,7 @@ KIND_LABELS = {
 
 
 def _action(
-    window: MainWindow,
+    window: Window,
     text: str,
     slot: Callable[[], object],
     shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
@@ -46,7 +46,7 @@ def _action(
     return action
 
 
-def install_actions(window: MainWindow) -> None:
+def install_actions(window: Window) -> None:
     """Give the window its actions (each with a key), toolbar and menu bar."""
     style = window.style()
     pix = style.StandardPixmap
@@ -107,7 +107,7 @@ def install_actions(window: MainWindow) -> None:
     _build_menus(window)
 
 
-def _build_toolbar(window: MainWindow) -> None:
+def _build_toolbar(window: Window) -> None:
     style = window.style()
     pix = style.StandardPixmap
     toolbar = window.addToolBar("Main")
@@ -136,7 +136,7 @@ def _build_toolbar(window: MainWindow) -> None:
     toolbar.addAction(window.pause_action)
 
 
-def _build_menus(window: MainWindow) -> None:
+def _build_menus(window: Window) -> None:
     bar = window.menuBar()
     profile = bar.addMenu("&Profile")
     profile.addMenu(window.new_menu)
@@ -157,7 +157,7 @@ def _build_menus(window: MainWindow) -> None:
     help_menu.addAction(_action(window, "&About Rearguard", window.about))
 
 
-def show_list_menu(window: MainWindow, pos: QPoint) -> None:
+def show_list_menu(window: Window, pos: QPoint) -> None:
     """The profile list's right-click menu (on empty space: the New menu)."""
     index = window.list.indexAt(pos)
     if not index.isValid():

@@ -1,6 +1,6 @@
 """The main window's always-on side: the scheduler's runs, Pause all, start at login, showing and
-quitting from the tray, and the alert banner. A mixin of ``MainWindow`` (kept apart so the window's
-module stays about profiles, the editor and runs started by hand)."""
+quitting from the tray, and the alert banner. A mixin of ``MainWindow``; it sees the window through
+``gui.window_protocol``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from engine.core.profiles import resolve_profile
 from engine.schedule import autostart, os_scheduler
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
-
-    _Base = MainWindow
+    from gui.window_protocol import Window as _Base
 else:
     _Base = object
 
