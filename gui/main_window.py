@@ -1,20 +1,26 @@
 """The main window: profiles on the left; header and Progress / Settings / History / Log on the right.
 
-It owns the runs it starts (one RunSession per profile, several may run at once) and guards the
-editor: leaving a profile, running it or quitting with unsaved changes always asks first.
+This module is the window's shell and panels: building them, the profile list and what the right
+side shows of the chosen profile, the dialogs, the status bar and closing. Its other sides are
+mixins, each in a module of its own that sees the window through ``gui.window_protocol``:
+
+- ``gui.window_runs``: the runs it starts (one RunSession per profile, several may run at once);
+- ``gui.window_profile_commands``: new, duplicate, rename, delete, open folders, and the guard that
+  always asks before unsaved changes in the editor go away;
+- ``gui.window_always_on``: the scheduler's runs, Pause all, start at login, the tray's side.
+
+Its actions, toolbar and menus are made by ``gui.window_actions``.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -29,14 +35,11 @@ from PySide6.QtWidgets import (
 
 from engine import __version__
 from engine.core.app_settings import AppSettings
-from engine.core.errors import ProfileError, RunLocked
 from engine.core.folders import Folders, app_folders
 from engine.core.logs import LOGGER_NAME
-from engine.core.profile_store import delete_profile, duplicate_profile, rename_profile, unique_name
-from engine.core.profiles import profile_path, read_profile
+from engine.core.profiles import profile_path
 from gui import qt_fixes
 from gui.alerts import AlertCenter, Banner
-from gui.desktop import open_folder
 from gui.history_view import HistoryView
 from gui.icons import app_icon
 from gui.log_view import LogView, install_log_buffer
@@ -44,20 +47,21 @@ from gui.profile_editor import ProfileEditor
 from gui.profile_header import ProfileHeader
 from gui.profile_list import ProfileDelegate, ProfileListModel, ProfileRow, gather_rows
 from gui.progress_panel import ProgressPanel
-from gui.run_worker import RunResult, RunSession
+from gui.run_worker import RunSession
 from gui.scheduler import Scheduler
+from gui.window_actions import install_actions, show_list_menu
+from gui.window_always_on import AlwaysOn, autostart_enabled
+from gui.window_profile_commands import ProfileCommands
+from gui.window_runs import RunControl, session_activity
 
 if TYPE_CHECKING:
     from gui.tray import Tray
-from gui.window_actions import install_actions, show_list_menu
-from gui.window_always_on import AlwaysOn, autostart_enabled
 
 Button = QMessageBox.StandardButton
-TARGET_KEYS = ("replica", "target", "remote")
 REFRESH_MS = 30_000
 
 
-class MainWindow(AlwaysOn, QMainWindow):
+class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
     closed_for_good = Signal()  # the window closed and the app should end (not: hidden to the tray)
     hidden_to_tray = Signal()
 
@@ -187,7 +191,7 @@ class MainWindow(AlwaysOn, QMainWindow):
                 row.extra["os_scheduler"] = self.scheduler.os_runs[row.name]
             session = self.sessions.get(row.name)
             if session is not None and session.running:
-                row.activity = _activity(session)
+                row.activity = session_activity(session)
             elif self.scheduler.queue.position(row.name):
                 row.activity = f"queued ({self.scheduler.queue.position(row.name)})"
         keep = select or self.shown_name
@@ -276,42 +280,7 @@ class MainWindow(AlwaysOn, QMainWindow):
                 row, datetime.now().astimezone(), self.app_settings.alert_after_days(row.name)
             )
 
-    # -- the editor -------------------------------------------------------------------------------
-
-    def confirm_leave_editor(self, doing: str = "leave this profile") -> bool:
-        """Before the editor's content goes away: Save, Discard or stay (Cancel)."""
-        if not self.editor.is_dirty:
-            return True
-        name = self.editor.name.text() or "the new profile"
-        choice = self.ask(
-            "Unsaved changes",
-            f"The settings of '{name}' have unsaved changes.\n\nSave them before you {doing}?",
-            Button.Save | Button.Discard | Button.Cancel,
-            Button.Save,
-        )
-        if choice == Button.Save:
-            if self.editor.save():
-                return True
-            self.tabs.setCurrentWidget(self.editor)
-            self.tell("Cannot save yet", "The settings have problems; they are shown beside each field.")
-            return False
-        if choice == Button.Discard:
-            self.editor.revert()
-            return True
-        return False
-
-    def new_profile(self, kind: str) -> None:
-        if not self.confirm_leave_editor("start a new profile"):
-            return
-        self._restoring = True
-        self.list.selectionModel().clearCurrentIndex()
-        self.list.clearSelection()
-        self._restoring = False
-        self.show_profile(None)
-        self.header.show_draft(kind)
-        self.editor.new_profile(kind, unique_name(self.folders, f"New {kind}"))
-        self.tabs.setCurrentWidget(self.editor)
-        self.editor.name.setFocus()
+    # -- the editor's signals ---------------------------------------------------------------------
 
     def _saved(self, name: str, old: str) -> None:
         self.statusBar().showMessage(f"Saved profile '{name}' to {profile_path(self.folders, name)}", 8000)
@@ -324,192 +293,7 @@ class MainWindow(AlwaysOn, QMainWindow):
         self.setWindowModified(dirty)
         self.tabs.setTabText(1, "&Settings •" if dirty else "&Settings")
 
-    # -- duplicate, rename, delete ----------------------------------------------------------------
-
-    def duplicate_current(self) -> None:
-        name = self.shown_name
-        if name is None or not self.confirm_leave_editor("duplicate it"):
-            return
-        try:
-            copy = duplicate_profile(self.folders, name)
-        except (ProfileError, OSError) as error:
-            self.tell("Cannot duplicate", str(error))
-            return
-        self.refresh_profiles(select=copy.name)
-        self.tabs.setCurrentWidget(self.editor)
-        self.statusBar().showMessage(f"Duplicated '{name}' as '{copy.name}'", 8000)
-
-    def rename_current(self) -> None:
-        name = self.shown_name
-        if name is None or self._running(name) or not self.confirm_leave_editor("rename it"):
-            return
-        new = self.ask_text("Rename profile", f"New name for '{name}':", name)
-        if new is None or new.strip() == name:
-            return
-        new = new.strip()
-        try:
-            rename_profile(self.folders, name, new)
-        except (ProfileError, RunLocked, OSError) as error:
-            self.tell("Cannot rename", str(error))
-            return
-        self.sessions.pop(name, None)
-        self.shown_name = None
-        self.refresh_profiles(select=new)
-        self.statusBar().showMessage(f"Renamed '{name}' to '{new}' (its history came along)", 8000)
-
-    def delete_current(self) -> None:
-        name = self.shown_name
-        if name is None or self._running(name):
-            return
-        choice = self.ask(
-            "Delete profile",
-            f"Delete the profile '{name}'?\n\nOnly the profile file is "
-            "removed; backups already made and the run history stay.",
-            Button.Yes | Button.No,
-            Button.No,
-        )
-        if choice != Button.Yes:
-            return
-        try:
-            delete_profile(self.folders, name)
-        except (ProfileError, RunLocked, OSError) as error:
-            self.tell("Cannot delete", str(error))
-            return
-        self.sessions.pop(name, None)
-        self.editor.clear()
-        self.shown_name = None
-        self.refresh_profiles()
-        if self.list_model.rows:
-            self.select(self.list_model.rows[0].name)
-        self.statusBar().showMessage(f"Deleted profile '{name}'", 8000)
-
-    def _running(self, name: str) -> bool:
-        session = self.sessions.get(name)
-        if session is not None and session.running:
-            self.tell("Profile is running", f"'{name}' is running; cancel the run first.")
-            return True
-        return False
-
-    # -- runs -------------------------------------------------------------------------------------
-
-    def start_run(
-        self, name: str | None = None, *, dry_run: bool = False, trigger: str = "gui"
-    ) -> RunSession | None:
-        """Run (or preview) a saved profile in a worker thread; the Progress tab follows it."""
-        name = name or self.shown_name
-        if name is None:
-            return None
-        if (
-            trigger != "schedule"
-            and name == self.shown_name
-            and not self.confirm_leave_editor("preview it" if dry_run else "run it")
-        ):
-            return None
-        current = self.sessions.get(name)
-        if current is not None and current.running:
-            self.statusBar().showMessage(f"'{name}' is already running", 5000)
-            return None
-        try:
-            profile = read_profile(profile_path(self.folders, name))
-        except ProfileError as error:
-            if name == self.shown_name:
-                self.progress.show_error("failed", f"<b>The profile cannot be used:</b><br>{error}")
-                self.tabs.setCurrentWidget(self.progress)
-            return None
-        session = RunSession(profile, self.folders, dry_run=dry_run, trigger=trigger, parent=self)
-        session.updated.connect(lambda: self._session_updated(name, session))
-        session.finished.connect(lambda result: self._session_finished(name, session, result))
-        if current is not None:
-            current.deleteLater()
-        self.sessions[name] = session
-        if name == self.shown_name:
-            self.progress.show_session(session)
-            if trigger != "schedule":  # a scheduled run never pulls the user away from a tab
-                self.tabs.setCurrentWidget(self.progress)
-        session.start()
-        self.list_model.set_activity(name, _activity(session))
-        self._update_actions()
-        self._update_summary()
-        return session
-
-    def cancel_run(self, name: str | None = None) -> None:
-        session = self.sessions.get(name or self.shown_name or "")
-        if session is not None and session.running:
-            session.cancel()
-            self.progress.refresh()
-            self.statusBar().showMessage(f"Cancelling '{session.profile.name}' after the current file…", 5000)
-        self._update_actions()
-
-    def _session_updated(self, name: str, session: RunSession) -> None:
-        if session.running:
-            self.list_model.set_activity(name, _activity(session))
-            if name == self.shown_name:
-                self._show_header()
-
-    def _session_finished(self, name: str, session: RunSession, result: RunResult) -> None:
-        self.list_model.set_activity(name, "")
-        self.scheduler.run_ended(name, result.status)
-        self.refresh_profiles()
-        if name == self.shown_name:
-            self.history.show_profile(name)
-        outcome = result.outcome
-        if result.error:
-            message = f"{name}: {result.error.splitlines()[0]}"
-        elif session.dry_run:
-            message = f"Preview of '{name}' ready" + (
-                " — a run would be refused" if outcome and outcome.reason else ""
-            )
-        elif outcome is not None and outcome.report is not None:
-            message = outcome.report.summary().splitlines()[0]
-        else:
-            message = f"{name}: finished"
-        self.statusBar().showMessage(message, 15000)
-        self._update_actions()
-        QApplication.alert(self)
-
-    # -- folders ----------------------------------------------------------------------------------
-
-    def target_folder(self, name: str | None = None) -> Path | None:
-        row = self.row(name or self.shown_name)
-        if row is None or row.entry.profile is None:
-            return None
-        section = getattr(row.entry.profile.spec, row.entry.profile.kind, None)
-        for key in TARGET_KEYS:
-            value = getattr(section, key, None)
-            if isinstance(value, str) and value.strip():
-                path = Path(value).expanduser()
-                if path.is_dir():
-                    return path
-        return None
-
-    def open_target(self) -> None:
-        folder = self.target_folder()
-        if folder is None:
-            self.statusBar().showMessage("The target is not a folder on this computer (yet)", 5000)
-            return
-        open_folder(folder)
-
-    def open_logs(self) -> None:
-        if self.shown_name is not None:
-            open_folder(self.folders.profile_logs(self.shown_name))
-
     # -- state of the window ----------------------------------------------------------------------
-
-    def _update_actions(self) -> None:
-        row = self.row(self.shown_name)
-        valid = row is not None and row.entry.profile is not None
-        session = self.sessions.get(self.shown_name or "")
-        running = session is not None and session.running
-        self.run_action.setEnabled(valid and not running)
-        self.preview_action.setEnabled(valid and not running)
-        self.cancel_action.setEnabled(
-            running and session is not None and not session.cancelled and not session.dry_run
-        )
-        self.duplicate_action.setEnabled(valid)
-        self.rename_action.setEnabled(row is not None and not running)
-        self.delete_action.setEnabled(row is not None and not running)
-        self.open_target_action.setEnabled(valid)
-        self.open_logs_action.setEnabled(row is not None)
 
     def _update_summary(self) -> None:
         rows = self.list_model.rows
@@ -583,11 +367,3 @@ class MainWindow(AlwaysOn, QMainWindow):
         self.scheduler.stop()
         event.accept()
         self.closed_for_good.emit()
-
-
-def _activity(session: RunSession) -> str:
-    if session.dry_run:
-        return "previewing…"
-    if session.cancelled:
-        return "cancelling…"
-    return f"running {session.stats.percent:.0f} %"
