@@ -1,4 +1,4 @@
-"""The command line: ``rearguard run|list|show|check|mirror|schedule``, exactly per the CLI contract.
+"""The command line: ``rearguard run|verify|list|show|check|mirror|schedule``, exactly per the CLI contract.
 
 Every error ends as one readable line on stderr and its exit code; nothing else here prints
 a traceback. Qt is never imported on this path. Each command lives in a module of its own.
@@ -14,6 +14,7 @@ from engine.cli.parser import build_parser
 from engine.cli.profile_commands import check_command, list_command, show_command
 from engine.cli.run_commands import TIME_SCALE_ENV, quick_mirror_profile, run
 from engine.cli.schedule_commands import schedule_command
+from engine.cli.verify_command import verify_command
 from engine.core import errors
 from engine.core.folders import app_folders
 from engine.core.profiles import resolve_profile
@@ -47,6 +48,8 @@ def dispatch(argv: Sequence[str]) -> int:
             except OSError as error:
                 raise errors.UsageError(f"--log-dir: cannot use {args.log_dir!r}: {error.strerror}") from None
         return run(profile, folders, args, log_dir=log_dir)
+    if args.command == "verify":
+        return verify_command(folders, args)
     if args.command == "schedule":
         return schedule_command(folders, args)
     raise errors.UsageError(f"unknown command {args.command!r}")

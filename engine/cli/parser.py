@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep running on an interval (--every, or the profile's schedule)",
     )
 
+    verify = sub.add_parser("verify", help="read a profile's backup back and compare it with the source")
+    verify.add_argument("profile", metavar="PROFILE")
+    verify.add_argument("--full", action="store_true", help="read everything, not a sample")
+    verify.add_argument(
+        "--repair", action="store_true", help="copy again what differs or is missing (old copy kept)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+
     lst = sub.add_parser("list", help="list the profiles")
     lst.add_argument("--json", action="store_true", help="print one JSON object")
 

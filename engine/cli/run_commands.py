@@ -40,7 +40,7 @@ def quick_mirror_profile(source: str, replica: str) -> Profile:
     return Profile(name=name, spec=spec)
 
 
-class _CancelOnSignal:
+class CancelOnSignal:
     """First Ctrl+C asks the run to stop cleanly; a second one stops at once."""
 
     def __init__(self) -> None:
@@ -108,7 +108,7 @@ def run(
         raise errors.UsageError("--max needs --every DURATION (or --repeat with a schedule)")
     if every is not None and args.dry_run:
         raise errors.UsageError("--dry-run cannot repeat; drop --every/--repeat")
-    with _CancelOnSignal() as cancel:
+    with CancelOnSignal() as cancel:
         if every is None:
             return _one_run(profile, folders, args, cancel, log_dir)
         return _repeat(profile, folders, args, cancel, log_dir, every)

@@ -1,10 +1,12 @@
 """The job kinds, found through one registry by name (so core never imports a kind). Each kind is a
-package with the same four functions.
+package with the same five functions.
 
 - ``plan(ctx) -> Plan``: look at source and target, decide; raises SafetyRefusal/ToolUnavailable.
 - ``check(ctx, plan) -> None``: safety checks on the plan; raises SafetyRefusal with a reason.
 - ``execute(ctx, plan) -> list[ItemResult]``: do it, reporting events, honouring ``ctx.cancel``.
 - ``verify(ctx, plan, results) -> list[ItemResult]``: check every claimed success on the target.
+- ``read_back(ctx, sample, plan, repair) -> ReadBack``: read the backup back and compare it with the
+  source (``rearguard verify``, and the sample after each run; ``plan`` is the run's, or None).
 
 Kinds never import each other (an import-linter contract); they share engine's common modules.
 """
@@ -16,6 +18,7 @@ from typing import Protocol
 
 from engine.core.context import RunContext
 from engine.core.plan import Plan
+from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 
 KIND_MODULES = {
@@ -33,6 +36,8 @@ class JobKind(Protocol):
     def execute(self, ctx: RunContext, plan: Plan) -> list[ItemResult]: ...
 
     def verify(self, ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemResult]: ...
+
+    def read_back(self, ctx: RunContext, sample: Sample, plan: Plan | None, repair: bool, /) -> ReadBack: ...
 
 
 def job_for(kind: str) -> JobKind:

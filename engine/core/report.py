@@ -40,6 +40,8 @@ class RunReport:
     planned_bytes: int = 0
     warnings: list[str] = field(default_factory=list)
     run_id: int | None = None
+    run_kind: str = "backup"  # "backup" | "verify": what the run did
+    readback: str | None = None  # what reading the backup back found, in words
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -79,6 +81,7 @@ class RunReport:
         return {
             "profile": self.profile,
             "kind": self.kind,
+            "run": self.run_kind,
             "status": "failed" if self.status == STATUS_UNAVAILABLE else self.status,
             "started": self.started.isoformat(),
             "finished": self.finished.isoformat() if self.finished else None,
@@ -86,6 +89,7 @@ class RunReport:
             "bytes": self.bytes_done,
             "items": [item.as_json() for item in self.items],
             "reason": self.reason,
+            "readback": self.readback,
             "warnings": list(self.warnings),
             "exit_code": self.exit_code,
         }
@@ -98,6 +102,8 @@ class RunReport:
         )
         if self.reason:
             line += f"\n  reason: {self.reason}"
+        if self.readback:
+            line += f"\n  {self.readback}"
         return line
 
 

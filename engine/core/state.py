@@ -65,6 +65,14 @@ MIGRATIONS: list[str] = [
         profile TEXT PRIMARY KEY, source TEXT NOT NULL, remote TEXT NOT NULL
     );
     """,
+    # 3: verify runs in the history, and how far each profile's read-back rotation has come.
+    """
+    ALTER TABLE runs ADD COLUMN run_kind TEXT NOT NULL DEFAULT 'backup';
+    CREATE TABLE readback (
+        profile TEXT PRIMARY KEY, cursor INTEGER NOT NULL DEFAULT 0, last_sample TEXT,
+        pass_started TEXT, covered_since TEXT, files INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _FAILURES_KEPT = 200
@@ -103,6 +111,7 @@ class RunRow:
     bytes: int
     failures: list[dict[str, str]]
     trigger: str
+    run_kind: str = "backup"  # "backup" | "verify"
 
 
 def _run_row(row: tuple[Any, ...]) -> RunRow:
@@ -121,6 +130,7 @@ def _run_row(row: tuple[Any, ...]) -> RunRow:
         bytes=row[11],
         failures=json.loads(row[12] or "[]"),
         trigger=row[13],
+        run_kind=row[14] if len(row) > 14 else "backup",
     )
 
 
@@ -233,8 +243,16 @@ class StateDB:
     def start_run(self, report: RunReport, trigger: str = "manual") -> int:
         with self.transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO runs (profile, kind, started, status, trigger) VALUES (?, ?, ?, ?, ?)",
-                (report.profile, report.kind, report.started.isoformat(), "running", trigger),
+                "INSERT INTO runs (profile, kind, started, status, trigger, run_kind)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    report.profile,
+                    report.kind,
+                    report.started.isoformat(),
+                    "running",
+                    trigger,
+                    report.run_kind,
+                ),
             )
             return int(cursor.lastrowid or 0)
 
@@ -268,11 +286,12 @@ class StateDB:
         rows = self.conn.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [_run_row(row) for row in rows]
 
-    def last_run(self, profile: str, *, good: bool = False) -> RunRow | None:
-        query = "SELECT * FROM runs WHERE profile = ? AND status != 'running'"
+    def last_run(self, profile: str, *, good: bool = False, run_kind: str = "backup") -> RunRow | None:
+        """The newest finished backup (or, with ``run_kind="verify"``, verify) run of ``profile``."""
+        query = "SELECT * FROM runs WHERE profile = ? AND run_kind = ? AND status != 'running'"
         if good:
             query += " AND status = 'ok'"
-        row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", (profile,)).fetchone()
+        row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", (profile, run_kind)).fetchone()
         return _run_row(row) if row else None
 
     def mark_interrupted_runs(self, profile: str) -> int:

@@ -40,8 +40,10 @@ def _merge(into: Walk, part: Walk) -> None:
     into.notes += part.notes
     into.leftovers += part.leftovers
     into.unreadable += part.unreadable
+    into.folders += part.folders
     into.blocked |= part.blocked
     into.source_entries += part.source_entries
+    into.source_others += part.source_others
     into.replica_files += part.replica_files
     into.delete_files += part.delete_files
 

@@ -61,10 +61,12 @@ class Walk:
     notes: list[Action] = field(default_factory=list)  # skipped/unreadable entries
     leftovers: list[str] = field(default_factory=list)  # temp files of a killed run (absolute)
     source_entries: int = 0
+    source_others: int = 0  # of the source entries, those that are not regular files
     replica_files: int = 0
     delete_files: int = 0
     unreadable: list[str] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)  # excluded replica entries (absolute paths)
+    folders: list[str] = field(default_factory=list)  # folders present on both sides ("" = the root)
 
 
 def _key(name: str) -> str:
@@ -193,6 +195,8 @@ def walk_pairs(
                 )
             )
             continue  # its replica side is left untouched
+        if dst_dir is not None:
+            walk.folders.append(rel)
         subdirs: list[Pair] = []
         for entry in entries:
             name = entry.name
@@ -234,6 +238,7 @@ def walk_pairs(
             if use_filter is not None and use_filter.excluded(path, name, kind == "dir"):
                 continue
             source_entries += 1
+            walk.source_others += 1
             mine = other.pop(_key(name), None) if other else None
             if (
                 mine is None

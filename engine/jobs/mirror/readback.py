@@ -1,0 +1,161 @@
+"""Reading a replica back: every file in the sample is compared with the source, byte for byte.
+
+A verify walks both trees (or, after a run, reuses the run's walk), then reads the files of the
+folders whose slice is due (``engine.core.readback``) plus what the run wrote, both sides, and
+compares them. Size and time alone are not trusted: a file rotted on a USB disk keeps both.
+
+Differences are items: ``missing`` (on the source, not on the replica), ``differs`` (content),
+``unreadable`` (either side). A file the source changed since the last backup is not a difference
+(the next run copies it) and an extra file on the replica is one the next run moves to versions:
+both are reported as skipped, with the reason. ``repair`` copies again what differs or is missing,
+keeping the damaged copy under versions first.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from datetime import datetime
+
+from engine.core.context import RunContext
+from engine.core.events import ItemFinished, PhaseChanged, RunStarted
+from engine.core.filters import PathFilter
+from engine.core.plan import Action, ActionKind, Plan
+from engine.core.profiles import MirrorSettings, expand
+from engine.core.readback import ReadBack, Sample
+from engine.core.report import ItemResult
+from engine.files.atomic import is_temp_name
+from engine.files.compare import CHANGED, DIFFERS, MISSING, SAME, compare_files
+from engine.jobs.mirror.apply import Mirror
+from engine.jobs.mirror.walk import STATE_DIR
+
+VERIFY, REPAIR = "verify", "repair"
+
+
+def _files_in(folder: str, rel: str, filt: PathFilter) -> Iterator[tuple[str, int]]:
+    """(relative path, size) of the regular files directly in ``folder`` that the profile backs up."""
+    prefix = rel + "/" if rel else ""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name[0] == "." and (is_temp_name(name) or (not rel and name == STATE_DIR)):
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if filt.active and filt.excluded(prefix + name, name, False):
+                    continue
+                try:
+                    size = entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    size = 0
+                yield prefix + name, size
+    except OSError:
+        return
+
+
+def _path(root: str, rel: str) -> str:
+    return os.path.join(root, *rel.split("/"))
+
+
+def _pending(plan: Plan, since: datetime | None, standalone: bool) -> tuple[list[ItemResult], list[Action]]:
+    """What the walk found out of step: skipped items (not yet backed up, extras) and differences."""
+    if not standalone:
+        return [], []
+    items: list[ItemResult] = []
+    differences: list[Action] = []
+    for action in plan.actions:
+        if action.is_dir:
+            continue
+        if action.kind is ActionKind.DELETE:
+            items.append(
+                ItemResult(
+                    action.path, VERIFY, "skipped", "extra on the replica: the next run moves it to versions"
+                )
+            )
+        elif since is not None and (action.mtime_ns or 0) >= since.timestamp() * 1e9:
+            items.append(
+                ItemResult(
+                    action.path, VERIFY, "skipped", "changed since the last backup: the next run copies it"
+                )
+            )
+        else:
+            differences.append(action)
+    return items, differences
+
+
+def read_back(
+    ctx: RunContext, settings: MirrorSettings, sample: Sample, plan: Plan, repair: bool, standalone: bool
+) -> ReadBack:
+    """Compare the sample's files on the replica with the source; optionally copy them again."""
+    source, replica = str(expand(settings.source)), str(expand(settings.replica))
+    filt = PathFilter(settings.exclude, settings.include_hidden, where="[mirror].exclude")
+    last = ctx.state.last_run(ctx.name, good=True)
+    since = datetime.fromisoformat(last.started) if last else None
+    items, out_of_step = _pending(plan, since, standalone)
+    pending = {a.path for a in plan.actions}
+    wanted: dict[str, int] = {}
+    for folder in plan.extra.get("matched_folders", []):
+        if sample.wants_key(folder):
+            for rel, size in _files_in(_path(source, folder), folder, filt):
+                if rel not in pending:
+                    wanted[rel] = size
+    for rel in sample.written:
+        if rel not in wanted:
+            try:
+                st = os.lstat(_path(source, rel))
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):  # folders and links have no content to compare
+                wanted[rel] = st.st_size
+    files = int(plan.extra.get("source_files", 0)) or len(wanted)
+    ctx.reporter(PhaseChanged("read back", f"reading {len(wanted):,} file(s) back from {replica}"))
+    if standalone:
+        ctx.reporter(RunStarted(ctx.name, "mirror", len(wanted) + len(out_of_step), sum(wanted.values())))
+    damaged: list[Action] = []
+    for rel in sorted(wanted):
+        if ctx.cancel.is_set():
+            break
+        found = compare_files(_path(source, rel), _path(replica, rel), ctx.cancel)
+        if found.outcome == SAME:
+            item = ItemResult(rel, VERIFY, "done", "", found.bytes)
+        elif found.outcome == CHANGED:
+            item = ItemResult(rel, VERIFY, "skipped", f"not compared: {found.detail}")
+        else:
+            item = ItemResult(rel, VERIFY, "failed", f"{found.outcome}: {found.detail}")
+            if found.outcome in (DIFFERS, MISSING):
+                damaged.append(Action(ActionKind.REPLACE, rel, wanted[rel]))
+        if standalone or item.status != "done":
+            ctx.reporter(ItemFinished(item.path, item.action, item.status, item.bytes, item.message))
+        items.append(item)
+    for action in out_of_step:
+        what = "missing on the replica" if action.kind is ActionKind.COPY else "differs in size or time"
+        items.append(ItemResult(action.path, VERIFY, "failed", f"{what} (not changed since the last backup)"))
+        damaged.append(Action(ActionKind.REPLACE, action.path, action.bytes, mtime_ns=action.mtime_ns))
+    if repair and damaged and not ctx.cancel.is_set():
+        items += _repair(ctx, source, replica, damaged)
+    return ReadBack(items, files)
+
+
+def _repair(ctx: RunContext, source: str, replica: str, damaged: list[Action]) -> list[ItemResult]:
+    """Copy the damaged files again; each replaced copy goes to versions first."""
+    ctx.reporter(PhaseChanged("repair", f"copying {len(damaged):,} file(s) again"))
+    actions = []
+    for action in damaged:
+        try:
+            st = os.lstat(_path(source, action.path))
+        except OSError:
+            continue
+        actions.append(Action(ActionKind.REPLACE, action.path, st.st_size, mtime_ns=st.st_mtime_ns))
+    results = Mirror(ctx, source, replica, versions=True).copy_files(actions, set())
+    return [
+        ItemResult(
+            r.path,
+            REPAIR,
+            r.status,
+            "copied again; the damaged copy is kept under versions" if r.status == "done" else r.message,
+            r.bytes,
+        )
+        for r in results
+    ]
