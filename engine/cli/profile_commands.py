@@ -9,6 +9,7 @@ from engine.cli.output import print_json
 from engine.core import errors
 from engine.core.folders import Folders
 from engine.core.profiles import list_profiles, resolve_profile
+from engine.core.target_overlap import check_targets_apart
 from engine.tools.redact import redact
 
 
@@ -93,6 +94,7 @@ def show_command(folders: Folders, ref: str, as_json: bool) -> int:
 
 def check_command(folders: Folders, ref: str) -> int:
     profile = resolve_profile(folders, ref)
+    check_targets_apart(profile, folders)  # exit 2 naming the other profile
     schedule = profile.spec.schedule
     when = f"every {schedule.every}" if schedule else "only when asked"
     print(f"{profile.name}: ok ({profile.kind}, runs {when})")

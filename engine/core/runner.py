@@ -31,6 +31,7 @@ from engine.core.report import (
     RunReport,
 )
 from engine.core.state import StateDB
+from engine.core.target_overlap import refuse_overlapping_targets
 
 log = logging.getLogger("rearguard")
 
@@ -120,6 +121,7 @@ def _dry_run(ctx: RunContext) -> RunOutcome:
     job = job_for(ctx.profile.kind)
     plan: Plan | None = None
     try:
+        refuse_overlapping_targets(ctx.profile, ctx.folders)  # two profiles, one target
         plan = job.plan(ctx)
         job.check(ctx, plan)
     except errors.SafetyRefusal as refusal:
@@ -139,6 +141,7 @@ def _real_run(ctx: RunContext, trigger: str) -> RunOutcome:
     raised: errors.ProfileError | None = None
     try:
         ctx.reporter(PhaseChanged("plan"))
+        refuse_overlapping_targets(ctx.profile, ctx.folders)  # two profiles, one target
         plan = job.plan(ctx)
         job.check(ctx, plan)
         report.planned, report.planned_bytes = len(plan.actions), plan.total_bytes
