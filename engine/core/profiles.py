@@ -115,6 +115,9 @@ class RcloneSettings(_Section):
     rclone: str = Field(default="", description="rclone binary; empty = the bundled one")
     exclude: list[str] = Field(default_factory=list, description="gitignore-style patterns")
     include_hidden: bool = Field(default=False, description="upload dotfiles too")
+    delete_excluded: bool = Field(
+        default=False, description="remove from the remote what exclude or include_hidden now leave out"
+    )
     transfers: Annotated[int, Field(ge=1, le=64)] = Field(default=4, description="parallel uploads")
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         default=50, description="refuse deleting more than this share of the remote"

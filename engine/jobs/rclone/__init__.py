@@ -89,8 +89,16 @@ def plan(ctx: RunContext) -> Plan:
         version = ready()
     for folder in scan.unreadable:
         ctx.warn(f"cannot read {job.source / folder}: its files are neither uploaded nor deleted")
-    decided = planner.compare(scan, indexed, retries)
+    decided = planner.compare(scan, indexed, retries, delete_excluded=job.delete_excluded)
+    kept = int(decided.extra.get(planner.KEPT_EXCLUDED, 0))
+    if kept:
+        ctx.log.info(
+            "%d uploaded file(s) that exclude or include_hidden now leave out stay on the remote "
+            "([rclone].delete_excluded = false)",
+            kept,
+        )
     extra = {
+        **decided.extra,
         "remote": redact(job.remote, ctx.secrets),
         "rclone": version,
         "scanned": len(scan.files),
@@ -178,6 +186,9 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
         out.append(item)
     for note in plan.notes:
         detail = dict(note.detail)
+        if planner.FAILED in detail:  # could not be read: not backed up, and kept on the remote
+            out.append(ItemResult(note.path, UPLOAD, "failed", str(detail[planner.FAILED])))
+            continue
         out.append(ItemResult(note.path, UPLOAD, "skipped", str(detail.get("skipped", ""))))
         if detail.get(planner.DROP_RETRY):
             changes.forget_retries.append(note.path)

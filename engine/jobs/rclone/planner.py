@@ -1,8 +1,10 @@
 """Deciding a run from the scan, the index and the retry queue: a pure function, no disk, no rclone.
 
 Upload: files that are new or whose size or mtime_ns differ from what was last uploaded, plus every
-file still in the retry queue. Delete: indexed files the source no longer has, except those in
-folders that could not be read this time (their files are unknown, not gone).
+file still in the retry queue. Delete: indexed files the source no longer has, except those the
+scan could not see (unreadable, or below an unreadable folder: unknown, not gone) and those that an
+exclude or ``include_hidden = false`` now leaves out: they stay on the remote, and in the index,
+unless ``delete_excluded`` asks for them to go like any deletion.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from collections.abc import Mapping
 
 from engine.core.plan import Action, ActionKind, Plan
 from engine.jobs.rclone.index import RetryEntry
-from engine.jobs.rclone.scan import Scan, under_any
+from engine.jobs.rclone.scan import Scan, excluder, keeper
 
 NEW, CHANGED, RETRY = "new", "changed", "retry"
+GONE, EXCLUDED = "gone", "excluded"  # why a delete: gone from the source, or now left out by a filter
 DROP_RETRY = "dropped_from_retry_queue"
+FAILED = "failed"  # a note's key for a path that could not be read (reported as a failed item)
+KEPT_EXCLUDED = "kept_excluded"  # plan.extra: indexed files a filter now leaves out, kept on the remote
 
 
 def _upload(path: str, size: int, mtime_ns: int, reason: str, retry: RetryEntry | None) -> Action:
@@ -32,7 +37,13 @@ def _note(path: str, why: str, drop_retry: bool) -> Action:
     return Action(ActionKind.UPLOAD, path, detail=detail)
 
 
-def compare(scan: Scan, index: Mapping[str, tuple[int, int]], retries: Mapping[str, RetryEntry]) -> Plan:
+def compare(
+    scan: Scan,
+    index: Mapping[str, tuple[int, int]],
+    retries: Mapping[str, RetryEntry],
+    *,
+    delete_excluded: bool = False,
+) -> Plan:
     """The plan for one run (actions sorted: uploads by path, then deletes by path)."""
     files, get = scan.files, index.get
     # The common case first, as one tight pass: most files match what was last uploaded.
@@ -44,19 +55,29 @@ def compare(scan: Scan, index: Mapping[str, tuple[int, int]], retries: Mapping[s
         known = get(path)
         reason = NEW if known is None else CHANGED if known != (size, mtime_ns) else RETRY
         uploads.append(_upload(path, size, mtime_ns, reason, retries.get(path)))
-    gone = [path for path in index.keys() - files.keys() if path not in scan.left_out]
-    deletes = [
-        Action(ActionKind.DELETE, path, bytes=index[path][0])
-        for path in gone
-        if not under_any(path, scan.unreadable)
-    ]
+    kept, excluded = keeper(scan), excluder(scan.rules)
+    deletes, kept_excluded = [], 0
+    for path in index.keys() - files.keys():
+        if kept(path):
+            continue
+        reason = GONE
+        if excluded(path):
+            if not delete_excluded:
+                kept_excluded += 1
+                continue
+            reason = EXCLUDED
+        deletes.append(Action(ActionKind.DELETE, path, bytes=index[path][0], detail=(("reason", reason),)))
     notes = [_note(path, why, path in retries) for path, why in scan.left_out.items()]
-    notes += [
-        _note(path, "no longer in the source", True)
-        for path in retries
-        if path not in scan.files and path not in scan.left_out and not under_any(path, scan.unreadable)
-    ]
+    notes += [Action(ActionKind.UPLOAD, path, detail=((FAILED, why),)) for path, why in scan.failed.items()]
+    for path in retries:
+        if path in files or kept(path):
+            continue
+        why = (
+            "left out by [rclone].exclude or include_hidden" if excluded(path) else "no longer in the source"
+        )
+        notes.append(_note(path, why, True))
     uploads.sort(key=lambda a: a.path)
     deletes.sort(key=lambda a: a.path)
     notes.sort(key=lambda a: a.path)
-    return Plan(actions=tuple(uploads + deletes), notes=tuple(notes))
+    extra = {KEPT_EXCLUDED: kept_excluded} if kept_excluded else {}
+    return Plan(actions=tuple(uploads + deletes), notes=tuple(notes), extra=extra)

@@ -2,7 +2,9 @@
 
 Dot-entries are skipped unless ``include_hidden``; ``exclude`` holds gitignore patterns; Rearguard's
 own state and log folders and the reserved top-level ``.rearguard`` folder are never part of the
-source. Folders that cannot be read are reported, so their files are not mistaken for deletions.
+source. A file or folder that cannot be read (permission, I/O error, ...) is reported as failed,
+never mistaken for a deletion: it, and everything below it, keeps its copy on the remote. Only a
+file that vanished between the listing and the look at it counts as gone.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from engine.core.errors import Cancelled
@@ -25,8 +27,10 @@ class Scan:
     """The result of one walk. Paths are relative to the source, with ``/``."""
 
     files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns)
-    left_out: dict[str, str] = field(default_factory=dict)  # path -> why it is not uploaded
-    unreadable: list[str] = field(default_factory=list)  # folders that could not be listed ('' = root)
+    left_out: dict[str, str] = field(default_factory=dict)  # path -> why it is not uploaded (skipped)
+    failed: dict[str, str] = field(default_factory=dict)  # path -> why it could not be read ('.' = root)
+    unreadable: list[str] = field(default_factory=list)  # folders among ``failed`` ('' = root)
+    rules: PathFilter | None = None  # what exclude and include_hidden leave out
 
 
 _FOLD_CASE = os.path.normcase("A") == "a"  # Windows compares names without case
@@ -65,8 +69,8 @@ def scan_source(
     rule = rules.excluded if rules.active else None
     skip = {_norm(p) for p in never}
     skip_names = {os.path.basename(p) for p in skip}  # a cheap first test before normalising a path
-    scan = Scan()
-    files, left_out = scan.files, scan.left_out
+    scan = Scan(rules=rules if rules.active else None)
+    files, left_out, failed = scan.files, scan.left_out, scan.failed
     stack: list[tuple[str, str]] = [("", root)]
     while stack:
         rel_dir, path = stack.pop()
@@ -74,9 +78,15 @@ def scan_source(
             raise Cancelled()
         try:
             entries = list(os.scandir(path))
+        except FileNotFoundError:
+            if rel_dir:
+                continue  # vanished since its parent was listed: gone, like its files
+            scan.unreadable.append("")
+            failed["."] = "the source folder cannot be read: it vanished"
+            continue
         except OSError as error:
             scan.unreadable.append(rel_dir.rstrip("/"))
-            left_out[rel_dir or "."] = f"folder cannot be read: {error.strerror or error}"
+            failed[rel_dir.rstrip("/") or "."] = f"folder cannot be read: {error.strerror or error}"
             continue
         for entry in entries:
             name = entry.name
@@ -104,8 +114,14 @@ def scan_source(
                         left_out[rel] = "symbolic link (not followed)"
                     continue  # sockets, fifos, devices
                 st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue  # vanished between listing and looking
+            except FileNotFoundError:
+                continue  # vanished between listing and looking: gone
+            except OSError as error:
+                # Not readable is not gone: reported, and its copy on the remote is kept. An entry
+                # that an exclude leaves out as a file is left out all the same.
+                if rule is None or not rule(rel, name, False):
+                    failed[rel] = f"cannot be read: {error.strerror or error}"
+                continue
             if problem:
                 left_out[rel] = problem
             else:
@@ -113,6 +129,51 @@ def scan_source(
     return scan
 
 
-def under_any(path: str, folders: Iterable[str]) -> bool:
-    """True when ``path`` lies in one of ``folders`` (relative, ``/``; '' is the whole source)."""
-    return any(folder == "" or path.startswith(folder + "/") for folder in folders)
+def keeper(scan: Scan) -> Callable[[str], bool]:
+    """A test for indexed paths whose remote copy must stay although the scan did not list them.
+
+    True for a path that could not be read or was left out by name (a link, an unsendable name),
+    and for everything below such a folder: what the scan could not see is unknown, not gone.
+    """
+    guarded = scan.failed.keys() | scan.left_out.keys()
+    if not guarded:
+        return lambda path: False
+    if "." in guarded:
+        return lambda path: True
+
+    def kept(path: str) -> bool:
+        while path not in guarded:
+            cut = path.rfind("/")
+            if cut < 0:
+                return False
+            path = path[:cut]
+        return True
+
+    return kept
+
+
+def excluder(rules: PathFilter | None) -> Callable[[str], bool]:
+    """A test for paths that ``exclude`` or ``include_hidden = false`` leave out.
+
+    A file is left out when its name is, or when one of its folders is (the walk never enters an
+    excluded folder), so the answer matches the walk exactly. Folder answers are remembered: the
+    files of one folder share them.
+    """
+    if rules is None or not rules.active:
+        return lambda path: False
+    excluded = rules.excluded
+    folders: dict[str, bool] = {}
+
+    def folder_out(folder: str) -> bool:
+        known = folders.get(folder)
+        if known is None:
+            parent, _, name = folder.rpartition("/")
+            known = (bool(parent) and folder_out(parent)) or excluded(folder, name, True)
+            folders[folder] = known
+        return known
+
+    def left_out(path: str) -> bool:
+        parent, _, name = path.rpartition("/")
+        return (bool(parent) and folder_out(parent)) or excluded(path, name, False)
+
+    return left_out

@@ -22,6 +22,7 @@ class Job:
     include_hidden: bool
     transfers: int
     max_delete_percent: float
+    delete_excluded: bool = False  # what a filter now leaves out: removed from the remote, or kept
     versions: bool = True  # the profile format has no switch yet; deletes always keep a version
 
 
@@ -46,4 +47,5 @@ def job_of(ctx: RunContext) -> Job:
         include_hidden=s.include_hidden,
         transfers=s.transfers,
         max_delete_percent=s.max_delete_percent,
+        delete_excluded=s.delete_excluded,
     )

@@ -22,7 +22,7 @@ from engine.jobs.rclone import command, credentials, json_log, preflight
 from engine.jobs.rclone.deletes import delete_guard
 from engine.jobs.rclone.index import RetryEntry
 from engine.jobs.rclone.planner import compare
-from engine.jobs.rclone.scan import Scan
+from engine.jobs.rclone.scan import Scan, excluder, scan_source
 from engine.jobs.rclone.tally import Watcher
 from engine.tools.bundled import RCLONE_EXE
 from engine.tools.process import ProcessResult
@@ -232,9 +232,32 @@ def test_applying_a_plan_leaves_nothing_to_do(
 
 
 def test_unreadable_folders_protect_their_indexed_files() -> None:
-    scan = Scan(files={"a": (1, 1)}, unreadable=["locked"], left_out={"locked": "cannot read"})
-    plan = compare(scan, {"a": (1, 1), "locked/b": (1, 1), "gone": (1, 1)}, {})
-    assert [(a.kind, a.path) for a in plan.actions] == [(ActionKind.DELETE, "gone")]
+    scan = Scan(files={"a": (1, 1)}, unreadable=["locked"], failed={"locked": "cannot read", "f": "EIO"})
+    index = {"a": (1, 1), "locked/b": (1, 1), "locked/c/d": (1, 1), "lockedx": (1, 1), "f": (1, 1)}
+    plan = compare(scan, index, {})
+    assert [(a.kind, a.path) for a in plan.actions] == [(ActionKind.DELETE, "lockedx")]
+    notes = {(n.path, dict(n.detail).get("failed")) for n in plan.notes}
+    assert notes == {("locked", "cannot read"), ("f", "EIO")}
+    everything = compare(Scan(failed={".": "cannot read"}), index, {})
+    assert everything.actions == () and everything.extra == {}
+
+
+def test_excluded_files_are_kept_unless_delete_excluded(tmp_path: Path) -> None:
+    names = ["a.txt", "x.tmp", "build/o", "sub/build/o", "builder/o", ".h", "sub/.git/c", "sub/k.txt"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    scan = scan_source(str(tmp_path), include_hidden=False, exclude=["*.tmp", "build/"])
+    left_out = excluder(scan.rules)
+    assert {n for n in names if not left_out(n)} == set(scan.files) == {"a.txt", "builder/o", "sub/k.txt"}
+    index = {n: (1, 1) for n in names}
+    kept = compare(scan, index, {"x.tmp": RetryEntry("x.tmp", "e", 1, "t", "t")})
+    assert [a.kind for a in kept.actions] == [ActionKind.UPLOAD] * 3 and kept.extra == {"kept_excluded": 5}
+    assert [(n.path, dict(n.detail).get("dropped_from_retry_queue")) for n in kept.notes] == [("x.tmp", True)]
+    deleted = compare(scan, index, {}, delete_excluded=True)
+    assert {a.path: dict(a.detail)["reason"] for a in deleted.actions if a.kind is ActionKind.DELETE} == {
+        n: "excluded" for n in names if left_out(n)
+    }
 
 
 def _watcher(paths: list[str], events: list[Event]) -> Watcher:

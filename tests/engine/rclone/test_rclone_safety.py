@@ -122,8 +122,8 @@ def test_unreadable_folder_is_neither_uploaded_nor_deleted(
     with monkeypatch.context() as patch:
         patch.setattr(os, "scandir", scandir)
         report = local_rig.run().report
-    assert report is not None and report.exit_code == 0
-    assert not [i for i in report.items if i.action == "delete"]
+    assert report is not None and report.exit_code == 1  # not all done: a folder was not read
+    assert [(i.path, i.status) for i in report.items] == [("locked", "failed")]
     assert any("cannot read" in w and "locked" in w for w in report.warnings)
     assert "locked/b.txt" in local_rig.index() and "locked/b.txt" in local_rig.target.files()
 

@@ -1,0 +1,255 @@
+"""Trust what is on the target: what the scan could not read and what a filter leaves out are never
+deleted on the remote by accident (real rclone, local-folder remote)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.core.report import RunReport
+from engine.core.runner import RunOutcome
+from tests.engine.rclone.conftest import T0, Rig, write_files
+
+FILES: dict[str, str | bytes] = {
+    "a.txt": "alpha",
+    "b.txt": "beta",
+    "c.txt": "gamma",
+    "d.txt": "delta",
+    "e.txt": "epsilon",
+    "locked/f.txt": "phi",
+    "locked/deep/g.txt": "gamma deep",
+    "x.tmp": "temp",
+    "build/out.o": "object",
+    ".hidden": "hidden",
+}
+
+
+def _report(outcome: RunOutcome) -> RunReport:
+    assert outcome.report is not None, outcome
+    return outcome.report
+
+
+def _items(report: RunReport, action: str | None = None) -> dict[str, tuple[str, str]]:
+    return {i.path: (i.status, i.message) for i in report.items if action in (None, i.action)}
+
+
+# --- what the scan could not read -------------------------------------------------------------------
+
+
+class _Entry:
+    """A directory entry whose ``stat`` fails the way an unreadable one does (EACCES, EIO, ...)."""
+
+    def __init__(self, entry: os.DirEntry[str], error: OSError) -> None:
+        self._entry, self._error = entry, error
+        self.name, self.path = entry.name, entry.path
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+    def is_symlink(self) -> bool:
+        return self._entry.is_symlink()
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        raise self._error
+
+
+class _Listing(list[Any]):
+    """What os.scandir returns, as a list: iterable and a context manager."""
+
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@contextmanager
+def unreadable(
+    monkeypatch: pytest.MonkeyPatch, files: dict[str, OSError], folders: dict[str, OSError]
+) -> Iterator[None]:
+    """The scan cannot stat ``files`` nor list ``folders`` (absolute paths), whoever runs it.
+
+    Tests run as root here, and for root ``chmod 000`` blocks nothing: os.scandir is patched.
+    """
+    real = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if not isinstance(path, str):
+            return real(path)  # a descriptor: someone else's walk (tempfile's clean-up)
+        if path in folders:
+            raise folders[path]
+        with real(path) as entries:
+            return _Listing(_Entry(e, files[e.path]) if e.path in files else e for e in entries)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "scandir", scandir)
+        yield
+
+
+def test_a_file_that_cannot_be_read_is_failed_and_kept_on_the_remote(
+    local_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_files(local_rig.source, {"a.txt": "a", "b.txt": "b", "c.txt": "c", "d.txt": "d"})
+    local_rig.run()
+    write_files(local_rig.source, {"new.txt": "new"})
+    src = str(local_rig.source)
+    errors = {
+        f"{src}/b.txt": PermissionError(13, "Permission denied"),
+        f"{src}/c.txt": OSError(5, "Input/output error"),
+        f"{src}/new.txt": PermissionError(13, "Permission denied"),
+    }
+    with unreadable(monkeypatch, errors, {}):
+        dry = local_rig.run(dry_run=True)
+        report = _report(local_rig.run())
+    assert dry.plan is not None and dry.plan.actions == ()
+    assert report.exit_code == 1
+    assert _items(report) == {
+        "b.txt": ("failed", "cannot be read: Permission denied"),
+        "c.txt": ("failed", "cannot be read: Input/output error"),
+        "new.txt": ("failed", "cannot be read: Permission denied"),
+    }
+    assert set(local_rig.target.files()) == {"a.txt", "b.txt", "c.txt", "d.txt"}
+    assert set(local_rig.index()) == {"a.txt", "b.txt", "c.txt", "d.txt"}
+    assert local_rig.target.versions() == {}
+    # Readable again: the new file goes, nothing else moves.
+    report = _report(local_rig.run())
+    assert report.exit_code == 0 and _items(report) == {"new.txt": ("done", "")}
+
+
+def test_a_file_that_vanished_while_it_was_looked_at_is_a_deletion(
+    local_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_files(local_rig.source, {"a.txt": "a", "b.txt": "b", "c.txt": "c"})
+    local_rig.run()
+    # Listed, then gone before its stat.
+    errors = {f"{local_rig.source}/b.txt": FileNotFoundError(2, "No such file or directory")}
+    with unreadable(monkeypatch, errors, {}):
+        report = _report(local_rig.run())
+    assert report.exit_code == 0 and _items(report) == {"b.txt": ("done", "")}
+    assert report.items[0].action == "delete" and "b.txt" in local_rig.target.versions()
+
+
+def test_a_folder_that_cannot_be_read_keeps_everything_below_it(
+    local_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_files(local_rig.source, FILES)
+    local_rig.run(include_hidden=True)
+    (local_rig.source / "e.txt").unlink()
+    folder = str(local_rig.source / "locked")
+    with unreadable(monkeypatch, {}, {folder: PermissionError(13, "Permission denied")}):
+        report = _report(local_rig.run(include_hidden=True))
+    assert report.exit_code == 1
+    assert _items(report) == {
+        "locked": ("failed", "folder cannot be read: Permission denied"),
+        "e.txt": ("done", ""),  # a real deletion still happens
+    }
+    assert any("cannot read" in w and "locked" in w for w in report.warnings)
+    assert {"locked/f.txt", "locked/deep/g.txt"} <= set(local_rig.target.files())
+    assert {"locked/f.txt", "locked/deep/g.txt"} <= set(local_rig.index())
+    assert set(local_rig.target.versions()) == {"e.txt"}
+
+
+def test_an_unreadable_source_folder_deletes_nothing(local_rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_files(local_rig.source, {"a.txt": "a", "b.txt": "b"})
+    local_rig.run()
+    with unreadable(monkeypatch, {}, {str(local_rig.source): OSError(5, "Input/output error")}):
+        report = _report(local_rig.run(max_delete_percent=100))
+    assert report.exit_code == 1
+    assert _items(report) == {".": ("failed", "folder cannot be read: Input/output error")}
+    assert set(local_rig.target.files()) == set(local_rig.index()) == {"a.txt", "b.txt"}
+
+
+def _permissions_bite(folder: Path) -> bool:
+    """False where a folder without permissions can still be listed (root, CAP_DAC_OVERRIDE)."""
+    probe = folder / "probe"
+    probe.mkdir()
+    probe.chmod(0o000)
+    try:
+        os.listdir(probe)
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o755)
+        probe.rmdir()
+    return False
+
+
+def test_real_permissions_unreadable_folder_and_unlistable_entries(local_rig: Rig, tmp_path: Path) -> None:
+    if not _permissions_bite(tmp_path):
+        pytest.skip("this user reads through any permission (root); the patched tests above stand in")
+    write_files(local_rig.source, {"a.txt": "a", "shut/b.txt": "b", "half/c.txt": "c", "d.txt": "d"})
+    local_rig.run()
+    shut, half = local_rig.source / "shut", local_rig.source / "half"
+    shut.chmod(0o000)  # cannot be listed
+    half.chmod(0o444)  # listed, but its entries cannot be looked at
+    try:
+        report = _report(local_rig.run(max_delete_percent=100))
+    finally:
+        shut.chmod(0o755)
+        half.chmod(0o755)
+    assert report.exit_code == 1
+    assert {p: s for p, (s, _) in _items(report).items()} == {"shut": "failed", "half/c.txt": "failed"}
+    assert set(local_rig.target.files()) == {"a.txt", "shut/b.txt", "half/c.txt", "d.txt"}
+    assert local_rig.target.versions() == {}
+
+
+# --- what a filter leaves out -----------------------------------------------------------------------
+
+LEFT_OUT = {"x.tmp", "build/out.o", ".hidden"}
+FILTERS: dict[str, Any] = {"exclude": ["*.tmp", "build/"], "include_hidden": False}
+
+
+def test_what_a_filter_now_leaves_out_stays_on_the_remote(local_rig: Rig) -> None:
+    write_files(local_rig.source, FILES)
+    assert local_rig.run(include_hidden=True).exit_code == 0
+    before, indexed = local_rig.target.files(), local_rig.index()
+    assert set(before) >= LEFT_OUT
+    for _ in range(2):  # never planned as a deletion, this run or the next
+        dry = local_rig.run(dry_run=True, **FILTERS)
+        assert dry.plan is not None and dry.plan.actions == ()
+        assert dry.plan.extra["kept_excluded"] == len(LEFT_OUT)
+        report = _report(local_rig.run(**FILTERS))
+        assert report.exit_code == 0 and report.items == []
+        assert local_rig.target.files() == before and local_rig.target.versions() == {}
+        assert local_rig.index() == indexed  # the rows stay: the remote still holds those files
+    # Gone from the source while excluded: still not Rearguard's to touch.
+    (local_rig.source / "x.tmp").unlink()
+    write_files(local_rig.source, {"build/out.o": "object, rebuilt"}, mtime=T0 + 60)
+    report = _report(local_rig.run(**FILTERS))
+    assert report.exit_code == 0 and report.items == [] and local_rig.target.files() == before
+    # The filter lifted: the unchanged file is known, the changed one goes, the gone one is deleted.
+    report = _report(local_rig.run(include_hidden=True))
+    assert _items(report) == {"build/out.o": ("done", ""), "x.tmp": ("done", "")}
+    assert [i.action for i in report.items] == ["upload", "delete"]
+    assert local_rig.target.files()["build/out.o"] == b"object, rebuilt"
+    assert set(local_rig.target.versions()) == {"build/out.o", "x.tmp"}
+
+
+def test_delete_excluded_moves_what_a_filter_leaves_out_to_versions(local_rig: Rig) -> None:
+    write_files(local_rig.source, FILES)
+    assert local_rig.run(include_hidden=True).exit_code == 0
+    before = local_rig.target.files()
+    # Like any deletion, within max_delete_percent (3 of 10 files here).
+    refused = local_rig.run(delete_excluded=True, max_delete_percent=20, **FILTERS)
+    assert refused.exit_code == 3 and "max_delete_percent" in (_report(refused).reason or "")
+    assert local_rig.target.files() == before and len(local_rig.index()) == len(FILES)
+    dry = local_rig.run(dry_run=True, delete_excluded=True, **FILTERS)
+    assert dry.plan is not None
+    assert {(a.kind.value, a.path, dict(a.detail)["reason"]) for a in dry.plan.actions} == {
+        ("delete", path, "excluded") for path in LEFT_OUT
+    }
+    report = _report(local_rig.run(delete_excluded=True, **FILTERS))
+    assert report.exit_code == 0
+    assert _items(report, "delete") == {path: ("done", "") for path in LEFT_OUT}
+    assert set(local_rig.target.files()) == set(FILES) - LEFT_OUT
+    assert local_rig.target.versions() == {p: before[p] for p in LEFT_OUT}
+    assert set(local_rig.index()) == set(FILES) - LEFT_OUT
+    assert _report(local_rig.run(delete_excluded=True, **FILTERS)).items == []
