@@ -85,7 +85,10 @@ class AlertCenter(QObject):
                 if row.entry.profile is None or (row.activity and not row.activity.startswith("queued")):
                     continue
                 if row.last is not None:
-                    found = run_alert(row.name, row.last.id, row.last.status, row.last.reason)
+                    last = row.last
+                    first = last.failures[0] if last.failures else None
+                    why = last.reason or (f"{first['path']}: {first['message']}" if first else None)
+                    found = run_alert(row.name, last.id, last.status, why, last.run_kind)
                     if found is not None:
                         alerts.append(found)
                 good = parse_stamp(row.last_good.started) if row.last_good else None

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
@@ -136,6 +137,11 @@ class FieldEditor(QObject):
             dspin.setRange(low if low is not None else -_BIG, high if high is not None else _BIG)
             dspin.valueChanged.connect(self.changed)
             return dspin
+        if typing.get_origin(annotation) is typing.Literal:  # a fixed set of words: a drop-down
+            combo = QComboBox()
+            combo.addItems([str(choice) for choice in typing.get_args(annotation)])
+            combo.currentTextChanged.connect(self.changed)
+            return combo
         if typing.get_origin(annotation) is list:
             text = QPlainTextEdit()
             text.setTabChangesFocus(True)
@@ -159,6 +165,8 @@ class FieldEditor(QObject):
             return widget.value()
         if isinstance(widget, QPlainTextEdit):
             return [line.strip() for line in widget.toPlainText().splitlines() if line.strip()]
+        if isinstance(widget, QComboBox):
+            return widget.currentText()
         text = widget.text() if isinstance(widget, QLineEdit) else ""
         return None if self.optional and not text.strip() else text
 
@@ -177,6 +185,10 @@ class FieldEditor(QObject):
             if not isinstance(value, int | float) or isinstance(value, bool):
                 return False
             widget.setValue(float(value))
+        elif isinstance(widget, QComboBox):
+            if not isinstance(value, str) or widget.findText(value) < 0:
+                return False
+            widget.setCurrentText(value)
         elif isinstance(widget, QPlainTextEdit):
             if not isinstance(value, list):
                 return False

@@ -27,9 +27,9 @@ from gui.icons import state_icon
 from gui.profile_list import STATUS_WORDS
 from gui.when import describe, describe_eta, parse_stamp
 
-COLUMNS = ("Started", "Duration", "Result", "Trigger", "Done", "Skipped", "Failed", "Size", "Reason")
+COLUMNS = ("Started", "Duration", "Result", "Run", "Trigger", "Done", "Skipped", "Failed", "Size", "Reason")
 Index = QModelIndex | QPersistentModelIndex
-_NUMERIC = {1, 4, 5, 6, 7}
+_NUMERIC = {1, 5, 6, 7, 8}
 MARKS = {"interrupted": "warning"}
 
 
@@ -85,12 +85,17 @@ class HistoryModel(QAbstractTableModel):
         if column == 2:
             return STATUS_WORDS.get(run.status, run.status)
         if column == 3:
+            return run.run_kind  # backup | verify
+        if column == 4:
             return run.trigger
-        if column in (4, 5, 6):
-            return str((run.done, run.skipped, run.failed)[column - 4])
-        if column == 7:
+        if column in (5, 6, 7):
+            return str((run.done, run.skipped, run.failed)[column - 5])
+        if column == 8:
             return human_bytes(run.bytes)
-        return (run.reason or "").splitlines()[0] if run.reason else ""
+        if run.reason:
+            return run.reason.splitlines()[0]
+        first = run.failures[0] if run.failures else None  # a failed run says why: its first failure
+        return f"{first['path']}: {first['message']}" if first else ""
 
 
 class HistoryView(QWidget):

@@ -121,6 +121,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         self.header = ProfileHeader()
         self.progress = ProgressPanel()
         self.progress.report.retry.connect(lambda: self.start_run())
+        self.progress.report.repair.connect(lambda: self.start_run(verify=True, repair=True))
         self.editor = ProfileEditor(self.folders)
         self.editor.saved.connect(self._saved)
         self.editor.dirty_changed.connect(self._dirty_changed)

@@ -137,7 +137,10 @@ class ProfileHeader(QWidget):
         self.alert_row.show()
         description = profile.spec.description
         self.subtitle.setText(" · ".join(t for t in (profile.kind, row.schedule_text, description) if t))
-        self.last_good.setText(f"Last good run: {row.last_good_text(now)}")
+        readback = row.extra.get("readback")
+        self.last_good.setText(
+            f"Last good run: {row.last_good_text(now)}" + (f" · read back: {readback}" if readback else "")
+        )
         if row.activity:
             self.last_run.setText(f"Now: {row.activity}")
         elif row.last is None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 from engine.core.durations import parse_duration
 from engine.core.folders import Folders
 from engine.core.profiles import ProfileEntry, list_profiles
+from engine.core.readback import describe_coverage, load_rotation
 from engine.core.report import human_bytes
 from engine.core.state import RunRow, StateDB
 from engine.schedule.slots import History, next_run
@@ -98,6 +99,8 @@ class ProfileRow:
             last = "never run"
         else:
             word = STATUS_WORDS.get(self.last.status, self.last.status)
+            if self.last.run_kind == "verify":
+                word = "verified" if self.last.status == "ok" else f"verify {word}"
             last = f"{word} {describe(parse_stamp(self.last.started), now)}"
         if self.extra.get("os_scheduler"):
             return f"{last} · runs via {self.extra['os_scheduler']}"
@@ -126,8 +129,11 @@ def gather_rows(folders: Folders, now: datetime) -> list[ProfileRow]:
         for entry in entries:
             row = ProfileRow(entry)
             if db is not None:
-                row.last = db.last_run(entry.name)
+                row.last = db.last_run(entry.name, run_kind=None)  # a verify that found damage shows too
                 row.last_good = db.last_run(entry.name, good=True)
+                rotation = load_rotation(db, entry.name)
+                if rotation.last_sample is not None:
+                    row.extra["readback"] = describe_coverage(rotation, now)
             schedule = entry.profile.spec.schedule if entry.profile is not None else None
             if schedule is not None:  # the scheduler's own rule (back-off, max_runs), until it ticks
                 history = load_history(db, entry.name) if db is not None else History()

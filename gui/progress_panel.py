@@ -267,7 +267,7 @@ class ProgressPanel(QWidget):
         if session is None:
             return
         stats = session.stats
-        what = "Preview of" if session.dry_run else "Run of"
+        what = "Preview of" if session.dry_run else "Verify of" if session.verify else "Run of"
         if session.running:
             state = "cancelling…" if session.cancelled else stats.phase_word
             self.title.setText(f"{what} {session.profile.name} — {state}")
@@ -317,7 +317,10 @@ class ProgressPanel(QWidget):
         report = outcome.report
         if report is None:
             return
-        self.title.setText(f"Run of {session.profile.name} — {report.status}")
+        what = "Verify of" if session.verify else "Run of"
+        self.title.setText(f"{what} {session.profile.name} — {report.status}")
+        if report.readback:
+            self.numbers.setText(f"{self.numbers.text()} · {report.readback}".lstrip(" ·"))
         if report.status == "refused":
             self.banner.show_message("refused", f"<b>Refused, nothing was changed:</b> {report.reason}")
         self.report.show_report(report, session.stats)

@@ -75,6 +75,7 @@ class ReportView(QWidget):
     """Headline with a mark, the counts, warnings, and a table of failures."""
 
     retry = Signal()
+    repair = Signal()  # a verify's differences: copy them again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,9 +92,12 @@ class ReportView(QWidget):
         self.reason.setWordWrap(True)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.counts: dict[str, QLabel] = {}
+        self.count_titles: dict[str, QLabel] = {}
+        self.run_kind = "backup"
         grid = QGridLayout()
         for column, key in enumerate(("planned", "done", "skipped", "failed", "bytes", "time")):
             title = QLabel(key.capitalize() if key != "bytes" else "Copied")
+            self.count_titles[key] = title
             value = QLabel("—")
             value.setObjectName(f"count-{key}")
             value.setFont(font)
@@ -116,7 +120,9 @@ class ReportView(QWidget):
         header.resizeSection(0, 320)
         self.retry_button = QPushButton("Retry failed")
         self.retry_button.setToolTip("Run the profile again; failed items are tried again")
-        self.retry_button.clicked.connect(self.retry)
+        self.retry_button.clicked.connect(
+            lambda: self.repair.emit() if self.run_kind == "verify" else self.retry.emit()
+        )
         top = QHBoxLayout()
         top.addWidget(self.mark)
         top.addWidget(self.headline, 1)
@@ -139,6 +145,7 @@ class ReportView(QWidget):
             counts.update(done=live.done, skipped=live.skipped, failed=live.failed)
             copied = live.bytes_finished
         elapsed = (report.finished - report.started).total_seconds() if report.finished else None
+        self.run_kind = report.run_kind
         self._show(report.status, report.reason, counts, copied, elapsed, report.warnings, report.failures)
 
     def show_run(self, run: RunRow) -> None:
@@ -155,6 +162,7 @@ class ReportView(QWidget):
             )
             for f in run.failures
         ]
+        self.run_kind = run.run_kind
         self._show(run.status, run.reason, counts, run.bytes, elapsed, [], failures)
 
     def _show(
@@ -170,7 +178,16 @@ class ReportView(QWidget):
         self.status, self.reason_text = status, reason
         mark = {"cancelled": "cancelled", "ok": "done", "interrupted": "warning"}.get(status, status)
         self.mark.setPixmap(state_icon(mark).pixmap(24, 24))
-        self.headline.setText(HEADLINES.get(status, f"Finished: {status}"))
+        verify = self.run_kind == "verify"
+        headline = "Differences found" if verify and status == "failed" else None
+        self.headline.setText(headline or HEADLINES.get(status, f"Finished: {status}"))
+        self.count_titles["bytes"].setText("Read" if verify else "Copied")
+        self.retry_button.setText("Repair" if verify else "Retry failed")
+        self.retry_button.setToolTip(
+            "Copy again what differs or is missing; each damaged copy is kept under versions first"
+            if verify
+            else "Run the profile again; failed items are tried again"
+        )
         self.reason.setText(f"Reason: {reason}" if reason else "")
         self.reason.setVisible(bool(reason))
         self.shown_counts = counts

@@ -21,7 +21,7 @@ from engine.core.errors import ProfileError, RunLocked
 from engine.core.events import Event
 from engine.core.folders import Folders
 from engine.core.profiles import Profile
-from engine.core.runner import RunOutcome, run_profile
+from engine.core.runner import RunOutcome, run_profile, verify_profile
 from gui.progress_model import ProgressModel
 from gui.progress_tree import ProgressTree, preview_tree
 from gui.run_stats import RunStats
@@ -69,9 +69,12 @@ class RunWorker(QObject):
         buffer: deque[Event],
         cancel: threading.Event,
         trigger: str,
+        verify: bool = False,
+        repair: bool = False,
     ) -> None:
         super().__init__()
-        self.profile, self.folders, self.dry_run = profile, folders, dry_run
+        self.profile, self.folders, self.dry_run, self.verify = profile, folders, dry_run, verify
+        self.repair = repair
         self.buffer, self.cancel, self.trigger = buffer, cancel, trigger
         self.result: RunResult | None = None
 
@@ -79,14 +82,25 @@ class RunWorker(QObject):
     def run(self) -> None:
         result = RunResult()
         try:
-            result.outcome = run_profile(
-                self.profile,
-                self.folders,
-                dry_run=self.dry_run,
-                reporter=self.buffer.append,
-                cancel=self.cancel,
-                trigger=self.trigger,
-            )
+            if self.verify:
+                result.outcome = verify_profile(  # by hand: every file (the runs read samples)
+                    self.profile,
+                    self.folders,
+                    full=True,
+                    repair=self.repair,
+                    reporter=self.buffer.append,
+                    cancel=self.cancel,
+                    trigger=self.trigger,
+                )
+            else:
+                result.outcome = run_profile(
+                    self.profile,
+                    self.folders,
+                    dry_run=self.dry_run,
+                    reporter=self.buffer.append,
+                    cancel=self.cancel,
+                    trigger=self.trigger,
+                )
             if self.dry_run and result.outcome.plan is not None:
                 result.preview = preview_tree(result.outcome.plan)
         except RunLocked as error:
@@ -112,12 +126,15 @@ class RunSession(QObject):
         folders: Folders,
         *,
         dry_run: bool = False,
+        verify: bool = False,
+        repair: bool = False,
         trigger: str = "gui",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.profile = profile
         self.dry_run = dry_run
+        self.verify = verify  # reading the backup back (``rearguard verify``) rather than a run
         self.cancel_event = threading.Event()
         self.buffer: deque[Event] = deque()
         self.model = ProgressModel(self)
@@ -128,7 +145,14 @@ class RunSession(QObject):
         self.worker_thread = QThread()
         self.worker_thread.setObjectName(f"run:{profile.name}")
         self.worker = RunWorker(
-            profile, folders, dry_run=dry_run, buffer=self.buffer, cancel=self.cancel_event, trigger=trigger
+            profile,
+            folders,
+            dry_run=dry_run,
+            buffer=self.buffer,
+            cancel=self.cancel_event,
+            trigger=trigger,
+            verify=verify,
+            repair=repair,
         )
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.run)

@@ -60,6 +60,14 @@ def install_actions(window: Window) -> None:
         "Show what a run would do, changing nothing",
     )
     window.preview_action.setIcon(style.standardIcon(pix.SP_FileDialogContentsView))
+    window.verify_action = _action(
+        window,
+        "&Verify now",
+        lambda: window.start_run(verify=True),
+        "F7",
+        "Read every file of the backup back and compare it with the source",
+    )
+    window.verify_action.setIcon(style.standardIcon(pix.SP_DialogApplyButton))
     window.cancel_action = _action(
         window, "&Cancel run", window.cancel_run, "Shift+F5", "Stop the run after the current file"
     )
@@ -116,6 +124,7 @@ def _build_toolbar(window: Window) -> None:
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     toolbar.addAction(window.run_action)
     toolbar.addAction(window.preview_action)
+    toolbar.addAction(window.verify_action)
     toolbar.addAction(window.cancel_action)
     toolbar.addSeparator()
     window.new_menu = QMenu("&New", window)
@@ -148,7 +157,7 @@ def _build_menus(window: Window) -> None:
     profile.addSeparator()
     profile.addAction(window.quit_action)
     run = bar.addMenu("&Run")
-    for action in (window.run_action, window.preview_action, window.cancel_action):
+    for action in (window.run_action, window.preview_action, window.verify_action, window.cancel_action):
         run.addAction(action)
     run.addSeparator()
     for action in (window.pause_action, window.parallel_action, window.autostart_action):
@@ -167,6 +176,7 @@ def show_list_menu(window: Window, pos: QPoint) -> None:
     for action in (
         window.run_action,
         window.preview_action,
+        window.verify_action,
         window.cancel_action,
         None,
         window.duplicate_action,

@@ -162,6 +162,7 @@ class ProfileCommands(_Base):
         running = session is not None and session.running
         self.run_action.setEnabled(valid and not running)
         self.preview_action.setEnabled(valid and not running)
+        self.verify_action.setEnabled(valid and not running)
         self.cancel_action.setEnabled(
             running and session is not None and not session.cancelled and not session.dry_run
         )

@@ -83,7 +83,13 @@ class WindowParts(Protocol):
     def open_target(self) -> None: ...
     def open_logs(self) -> None: ...
     def start_run(
-        self, name: str | None = None, *, dry_run: bool = False, trigger: str = "gui"
+        self,
+        name: str | None = None,
+        *,
+        dry_run: bool = False,
+        verify: bool = False,
+        repair: bool = False,
+        trigger: str = "gui",
     ) -> RunSession | None: ...
     def cancel_run(self, name: str | None = None) -> None: ...
 
@@ -114,6 +120,7 @@ if TYPE_CHECKING:
         # -- the actions (made by gui.window_actions.install_actions) ------------------------------
         run_action: QAction
         preview_action: QAction
+        verify_action: QAction
         cancel_action: QAction
         new_actions: dict[str, QAction]
         new_menu: QMenu

@@ -20,16 +20,24 @@ else:
 
 class RunControl(_Base):
     def start_run(
-        self, name: str | None = None, *, dry_run: bool = False, trigger: str = "gui"
+        self,
+        name: str | None = None,
+        *,
+        dry_run: bool = False,
+        verify: bool = False,
+        repair: bool = False,
+        trigger: str = "gui",
     ) -> RunSession | None:
-        """Run (or preview) a saved profile in a worker thread; the Progress tab follows it."""
+        """Run, preview or verify a saved profile in a worker thread; the Progress tab follows it."""
         name = name or self.shown_name
         if name is None:
             return None
         if (
             trigger != "schedule"
             and name == self.shown_name
-            and not self.confirm_leave_editor("preview it" if dry_run else "run it")
+            and not self.confirm_leave_editor(
+                "preview it" if dry_run else "verify it" if verify else "run it"
+            )
         ):
             return None
         current = self.sessions.get(name)
@@ -43,7 +51,9 @@ class RunControl(_Base):
                 self.progress.show_error("failed", f"<b>The profile cannot be used:</b><br>{error}")
                 self.tabs.setCurrentWidget(self.progress)
             return None
-        session = RunSession(profile, self.folders, dry_run=dry_run, trigger=trigger, parent=self)
+        session = RunSession(
+            profile, self.folders, dry_run=dry_run, verify=verify, repair=repair, trigger=trigger, parent=self
+        )
         session.updated.connect(lambda: self._session_updated(name, session))
         session.finished.connect(lambda result: self._session_finished(name, session, result))
         if current is not None:
@@ -95,10 +105,14 @@ class RunControl(_Base):
         QApplication.alert(self)
 
 
+def _purpose(dry_run: bool, verify: bool) -> str:
+    return "preview it" if dry_run else "verify it" if verify else "run it"
+
+
 def session_activity(session: RunSession) -> str:
     """What the profile list shows while a session runs: ``running 43 %``, ``previewing…``."""
     if session.dry_run:
         return "previewing…"
     if session.cancelled:
         return "cancelling…"
-    return f"running {session.stats.percent:.0f} %"
+    return f"{'verifying' if session.verify else 'running'} {session.stats.percent:.0f} %"

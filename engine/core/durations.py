@@ -34,6 +34,24 @@ def parse_duration(text: str | float | int, *, plain_unit: str = "h") -> timedel
     return timedelta(seconds=seconds)
 
 
+MIN_RETENTION = timedelta(days=1)
+_BARE_NUMBER = re.compile(r"^\s*[+-]?\d+(?:\.\d*)?\s*$")
+
+
+def parse_retention(text: str) -> timedelta:
+    """How long something is kept (``keep_versions``): a duration with a unit, at least a day.
+
+    A bare number or ``"0"`` is refused, never read as "keep nothing": ``"30"`` could mean 30
+    hours or 30 days, and a zero would remove every version after each run.
+    """
+    if isinstance(text, bool) or not isinstance(text, str) or _BARE_NUMBER.match(text):
+        raise ValueError(f"{text!r} needs a unit, e.g. '30d' (days) or '2w' (weeks)")
+    value = parse_duration(text)
+    if value < MIN_RETENTION:
+        raise ValueError(f"{text!r} is too short; keep things at least one day ('1d')")
+    return value
+
+
 def format_duration(delta: timedelta) -> str:
     """Render a duration compactly: ``"4h"``, ``"1h30m"``, ``"12.3s"``."""
     total = delta.total_seconds()

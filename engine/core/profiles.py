@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from engine.core.durations import MIN_SCHEDULE_INTERVAL, parse_duration
+from engine.core.durations import MIN_SCHEDULE_INTERVAL, parse_duration, parse_retention
 from engine.core.errors import ProfileError
 from engine.core.filters import pattern_problem
 from engine.core.folders import Folders
@@ -36,8 +36,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def _duration(value: str) -> str:
-    parse_duration(value)
+VerifyMode = Literal["sample", "copied", "off"]
+_VERIFY_HELP = "read back after each run: 'sample' (what it wrote + a rotating share), 'copied', 'off'"
+_CYCLE_HELP = "with 'sample': every file is read back at least once in this period"
+
+
+def _retention(value: str) -> str:
+    parse_retention(value)
     return value
 
 
@@ -88,15 +93,18 @@ class MirrorSettings(_Section):
     replica: str = Field(description="folder that becomes a copy of source")
     delete: bool = Field(default=True, description="remove what source no longer has")
     versions: bool = Field(default=True, description="keep replaced and deleted files")
-    keep_versions: str = Field(default="30d", description="how long versions are kept")
+    keep_versions: str = Field(default="30d", description="how long versions are kept, '1d' or more")
     include_hidden: bool = Field(default=True, description="mirror hidden files and folders")
     exclude: list[str] = Field(default_factory=list, description="gitignore-style patterns")
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         default=50, description="refuse a run deleting more than this share of the replica"
     )
+    verify: VerifyMode = Field(default="sample", description=_VERIFY_HELP)
+    verify_cycle: str = Field(default="30d", description=_CYCLE_HELP)
 
     _paths = field_validator("source", "replica")(_nonempty_path)
-    _keep = field_validator("keep_versions")(_duration)
+    _keep = field_validator("keep_versions")(_retention)
+    _cycle = field_validator("verify_cycle")(_retention)
     _exclude = field_validator("exclude")(_patterns)
 
     @model_validator(mode="after")
@@ -122,8 +130,11 @@ class RcloneSettings(_Section):
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         default=50, description="refuse deleting more than this share of the remote"
     )
+    verify: VerifyMode = Field(default="sample", description=_VERIFY_HELP)
+    verify_cycle: str = Field(default="30d", description=_CYCLE_HELP)
 
     _paths = field_validator("source", "remote")(_nonempty_path)
+    _cycle = field_validator("verify_cycle")(_retention)
     _exclude = field_validator("exclude")(_patterns)
 
 

@@ -71,14 +71,18 @@ class Step:
 def due(rotation: Rotation, now: datetime, cycle: timedelta, *, at_least: int = 1) -> Step:
     """The slices to read at ``now`` and the rotation once they have been read (pure).
 
-    ``at_least`` slices are read even when less time has passed (a verify asked for by hand).
+    ``last_sample`` is the time the slices read so far stand for: it moves on by one slice's time per
+    slice read, so the part of an hour left over by one run is not lost to the next (runs every 90
+    minutes still finish a 30-day pass in 30 days). ``at_least`` slices are read even when less time
+    has passed (a verify asked for by hand); reading ahead only makes a pass end sooner.
     """
     per_slice = cycle / SLICES
     if rotation.last_sample is None:
-        count = at_least
+        count, stands_for = at_least, now
     else:
-        elapsed = max(timedelta(0), now - rotation.last_sample)
-        count = max(at_least, min(SLICES, int(elapsed / per_slice)))
+        owed = max(0, int(max(timedelta(0), now - rotation.last_sample) / per_slice))
+        count = max(at_least, owed)
+        stands_for = rotation.last_sample + count * per_slice
     if count >= SLICES:
         return Step(frozenset(range(SLICES)), full_pass(now, rotation.files))
     slices = frozenset((rotation.cursor + i) % SLICES for i in range(count))
@@ -88,7 +92,7 @@ def due(rotation: Rotation, now: datetime, cycle: timedelta, *, at_least: int = 
     if cursor >= SLICES:  # a whole pass done: every file was read since it began
         cursor -= SLICES
         covered_since, pass_started = pass_started, now
-    return Step(slices, Rotation(cursor, now, pass_started, covered_since, rotation.files))
+    return Step(slices, Rotation(cursor, stands_for, pass_started, covered_since, rotation.files))
 
 
 def full_pass(now: datetime, files: int) -> Rotation:

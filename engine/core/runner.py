@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from engine.core.lock import ProfileLock
 from engine.core.logs import attach_daily_log, prune_logs
 from engine.core.plan import Plan
 from engine.core.profiles import Profile
+from engine.core.readback_run import sample_after_run, verify_items
 from engine.core.report import (
     STATUS_CANCELLED,
     STATUS_FAILED,
@@ -80,8 +82,44 @@ def run_profile(
 
     And ToolUnavailable when the state database stays locked by another program (nothing recorded).
     """
+    with _session(profile, folders, reporter, cancel, clock, log_dir, dry_run) as ctx:
+        if dry_run:
+            return _dry_run(ctx)
+        return _real_run(ctx, trigger)
+
+
+def verify_profile(
+    profile: Profile,
+    folders: Folders,
+    *,
+    full: bool = False,
+    repair: bool = False,
+    reporter: Reporter = null_reporter,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    trigger: str = "manual",
+) -> RunOutcome:
+    """Read the profile's backup back and compare it with the source (``rearguard verify``).
+
+    A sample by default (see ``engine.core.readback``), everything with ``full``; ``repair`` copies
+    again what differs. Recorded in the history as a run of kind "verify".
+    """
+    with _session(profile, folders, reporter, cancel, clock, None, False) as ctx:
+        return _verify_run(ctx, full, repair, trigger)
+
+
+@contextmanager
+def _session(
+    profile: Profile,
+    folders: Folders,
+    reporter: Reporter,
+    cancel: threading.Event | None,
+    clock: Callable[[], datetime],
+    log_dir: Path | None,
+    dry_run: bool,
+) -> Iterator[RunContext]:
+    """The profile's lock, its daily log and the state database around one run or verify."""
     folders.create()
-    cancel = cancel or threading.Event()
     reporter = testhooks.watch_items(reporter)  # unchanged outside the crash tests
     log_folder = log_dir or folders.profile_logs(profile.name)
     lock = None if dry_run else ProfileLock(folders.locks, profile.name)
@@ -97,7 +135,7 @@ def run_profile(
                     folders=folders,
                     state=state,
                     reporter=reporter,
-                    cancel=cancel,
+                    cancel=cancel or threading.Event(),
                     dry_run=dry_run,
                     clock=clock,
                     started=clock(),
@@ -105,11 +143,10 @@ def run_profile(
                     secrets=profile_secrets(profile),
                 )
                 ctx.warnings.extend(notices)
-                if dry_run:
-                    return _dry_run(ctx)
-                prune_logs(log_folder)
-                state.mark_interrupted_runs(profile.name)
-                return _real_run(ctx, trigger)
+                if not dry_run:
+                    prune_logs(log_folder)
+                    state.mark_interrupted_runs(profile.name)
+                yield ctx
             finally:
                 state.close()
     finally:
@@ -135,11 +172,8 @@ def _dry_run(ctx: RunContext) -> RunOutcome:
 
 def _real_run(ctx: RunContext, trigger: str) -> RunOutcome:
     job = job_for(ctx.profile.kind)
-    report = RunReport(profile=ctx.name, kind=ctx.profile.kind, started=ctx.started)
-    report.run_id = ctx.state.start_run(report, trigger)
-    log.info("run of '%s' (%s) started", ctx.name, ctx.profile.kind)
-    raised: errors.ProfileError | None = None
-    try:
+
+    def phases(report: RunReport) -> None:
         ctx.reporter(PhaseChanged("plan"))
         refuse_overlapping_targets(ctx.profile, ctx.folders)  # two profiles, one target
         plan = job.plan(ctx)
@@ -150,8 +184,40 @@ def _real_run(ctx: RunContext, trigger: str) -> RunOutcome:
         results = job.execute(ctx, plan)
         ctx.reporter(PhaseChanged("verify"))
         report.items = job.verify(ctx, plan, results)
+        if not ctx.cancel.is_set():
+            differences, report.readback = sample_after_run(ctx, job, plan, report.items)
+            report.items += differences
         if ctx.cancel.is_set():
             raise errors.Cancelled()
+
+    return _recorded(ctx, RunReport(ctx.name, ctx.profile.kind, ctx.started), trigger, phases)
+
+
+def _verify_run(ctx: RunContext, full: bool, repair: bool, trigger: str) -> RunOutcome:
+    job = job_for(ctx.profile.kind)
+
+    def read(report: RunReport) -> None:
+        found, report.readback = verify_items(ctx, job, full=full, repair=repair)
+        report.items = found.items
+        report.planned = len(found.items)
+        if ctx.cancel.is_set():
+            raise errors.Cancelled()
+
+    report = RunReport(ctx.name, ctx.profile.kind, ctx.started, run_kind="verify")
+    return _recorded(ctx, report, trigger, read)
+
+
+def _recorded(
+    ctx: RunContext, report: RunReport, trigger: str, work: Callable[[RunReport], None]
+) -> RunOutcome:
+    """Do ``work`` as one run in the history: every way it can end becomes the report's status."""
+    report.run_id = ctx.state.start_run(report, trigger)
+    log.info(
+        "%s of '%s' (%s) started", "verify" if report.run_kind == "verify" else "run", ctx.name, report.kind
+    )
+    raised: errors.ProfileError | None = None
+    try:
+        work(report)
     except errors.ProfileError as error:
         report.status, report.reason, raised = STATUS_FAILED, str(error), error
     except errors.RearguardError as error:

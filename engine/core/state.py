@@ -286,12 +286,16 @@ class StateDB:
         rows = self.conn.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [_run_row(row) for row in rows]
 
-    def last_run(self, profile: str, *, good: bool = False, run_kind: str = "backup") -> RunRow | None:
-        """The newest finished backup (or, with ``run_kind="verify"``, verify) run of ``profile``."""
-        query = "SELECT * FROM runs WHERE profile = ? AND run_kind = ? AND status != 'running'"
+    def last_run(self, profile: str, *, good: bool = False, run_kind: str | None = "backup") -> RunRow | None:
+        """The newest finished backup run of ``profile`` (``run_kind="verify"``: verify; None: either)."""
+        query = "SELECT * FROM runs WHERE profile = ? AND status != 'running'"
+        args: tuple[str, ...] = (profile,)
+        if run_kind is not None:
+            query += " AND run_kind = ?"
+            args = (profile, run_kind)
         if good:
             query += " AND status = 'ok'"
-        row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", (profile, run_kind)).fetchone()
+        row = self.conn.execute(query + " ORDER BY id DESC LIMIT 1", args).fetchone()
         return _run_row(row) if row else None
 
     def mark_interrupted_runs(self, profile: str) -> int:

@@ -26,12 +26,23 @@ class Alert:
     text: str
 
 
-def run_alert(profile: str, run_id: int, status: str, reason: str | None) -> Alert | None:
-    """An alert for a run that did not end well (None for ok, cancelled or running)."""
+def run_alert(
+    profile: str, run_id: int, status: str, reason: str | None, run_kind: str = "backup"
+) -> Alert | None:
+    """An alert for a run (or verify) that did not end well (None for ok, cancelled or running)."""
     words = NOT_OK.get(status)
     if words is None:
         return None
     detail = (reason or "").strip().splitlines()
+    if run_kind == "verify":
+        words = "found differences" if status == "failed" else words
+        text = f"Reading back the backup of '{profile}' {words}" + (f": {detail[0]}" if detail else ".")
+        title = (
+            f"Backup differs from its source: {profile}"
+            if status == "failed"
+            else f"Verify {status}: {profile}"
+        )
+        return Alert(f"run:{profile}:{run_id}", profile, title, text)
     text = f"The last run of '{profile}' {words}" + (f": {detail[0]}" if detail else ".")
     return Alert(f"run:{profile}:{run_id}", profile, f"Backup {status}: {profile}", text)
 

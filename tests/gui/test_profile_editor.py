@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QPlainTextEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QPlainTextEdit, QSpinBox
 
 from engine.core.profiles import KINDS, SPEC_BY_KIND, read_profile
 from gui.form_fields import section_model
@@ -39,6 +39,10 @@ def test_every_key_of_every_kind_has_a_field(qapp, kind: str) -> None:  # type: 
             assert isinstance(editor.widget, widget_type)
         elif "list" in str(info.annotation):
             assert isinstance(editor.widget, QPlainTextEdit)
+        elif "Literal" in str(info.annotation):  # a fixed set of words: offered, not typed
+            assert isinstance(editor.widget, QComboBox)
+            assert editor.set_value("copied") and editor.value() == "copied"
+            assert not editor.set_value("sometimes")
         else:
             assert isinstance(editor.widget, QLineEdit)
     pickers = {key for (section, key), editor in form.fields.items() if editor.browse is not None}

@@ -10,20 +10,22 @@ import os
 
 from engine.core.context import RunContext
 from engine.core.durations import parse_duration
-from engine.core.errors import SafetyRefusal
+from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.filters import PathFilter
 from engine.core.plan import Action, ActionKind, Plan
 from engine.core.profiles import MirrorSettings, expand
+from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.files.atomic import remove_leftovers
+from engine.jobs.mirror import readback
 from engine.jobs.mirror.apply import Mirror
 from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions
 from engine.jobs.mirror.walk import mtime_equal, probe_mtime_step
 
-__all__ = ["check", "execute", "plan", "verify"]
+__all__ = ["check", "execute", "plan", "read_back", "verify"]
 
 
 def _settings(ctx: RunContext) -> MirrorSettings:
@@ -55,6 +57,8 @@ def plan(ctx: RunContext) -> Plan:
             "replica_files": walk.replica_files,
             "delete_files": walk.delete_files,
             "leftovers": list(walk.leftovers),
+            "matched_folders": walk.folders,
+            "source_files": walk.source_entries - walk.source_others,
             "mtime_step_ns": step,
         },
     )
@@ -100,7 +104,9 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
         ctx.reporter(PhaseChanged("delete"))
         results += mirror.delete(deletes)
     if settings.versions:
-        prune_versions(replica, parse_duration(settings.keep_versions), ctx.clock(), ctx.run_stamp)
+        pruned = prune_versions(replica, parse_duration(settings.keep_versions), ctx.clock(), ctx.run_stamp)
+        for folder, problem in pruned.failed:
+            ctx.warn(f"the old versions folder {folder} could not be removed: {problem}")
     return results
 
 
@@ -122,6 +128,16 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
                 result = ItemResult(result.path, result.action, "failed", problem, 0)
         checked.append(result)
     return checked
+
+
+def read_back(ctx: RunContext, sample: Sample, run_plan: Plan | None, repair: bool) -> ReadBack:
+    """Compare the replica's files with the source's (``rearguard verify``, or the sample after a run)."""
+    if run_plan is None:
+        replica = str(expand(_settings(ctx).replica))
+        if not os.path.isdir(replica):
+            raise ToolUnavailable(f"the replica {replica} cannot be reached (a disk not connected?)")
+    walked = plan(ctx) if run_plan is None else run_plan
+    return readback.read_back(ctx, _settings(ctx), sample, walked, repair, standalone=run_plan is None)
 
 
 def _verify_file(path: str, action: Action, step: int) -> str | None:
