@@ -53,6 +53,7 @@ def bench(work: Path, files: int, large: int, large_mib: int, rounds: int) -> di
     for case in nochange.values():
         case()  # warm-up, uncounted
     results["nochange"] = round_robin(nochange, max(rounds, 5))
+    results["readback"] = _readback_cost(work, small, dst, env, max(rounds, 5))
 
     if large:
         big = make_large(work / "L", large, large_mib)
@@ -75,6 +76,27 @@ def bench(work: Path, files: int, large: int, large_mib: int, rounds: int) -> di
     return results
 
 
+def _readback_cost(work: Path, small: Path, dst: Path, env: dict[str, str], rounds: int) -> dict[str, float]:
+    """A no-change run of a profile with ``verify = "off"`` against the same with the default sample.
+
+    One profile, its ``verify`` key switched between timings (two profiles cannot share a replica).
+    The sample is what a run reads back: the slices due since the last run (runs back to back owe
+    none, so this is the least, one slice, of 720) — the cost a frequent schedule pays every time.
+    """
+    profile = work / "home" / "profiles" / "bench.toml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+
+    def run(mode: str) -> float:
+        profile.write_text(
+            f'kind = "mirror"\n[mirror]\nsource = "{small}"\nreplica = "{dst}"\nverify = "{mode}"\n',
+            encoding="utf-8",
+        )
+        return timed([sys.executable, "-m", "engine", "run", "bench"], env)
+
+    run("off")  # warm-up, uncounted
+    return round_robin({"verify off": lambda: run("off"), "verify sample": lambda: run("sample")}, rounds)
+
+
 def ratios(results: dict[str, object]) -> dict[str, float]:
     out: dict[str, float] = {}
     initial = results["initial"]
@@ -85,6 +107,11 @@ def ratios(results: dict[str, object]) -> dict[str, float]:
     out["initial copy / cp -a"] = initial["rearguard"] / initial["cp -a"]
     if "rsync -a --delete" in nochange:
         out["no change / rsync -a --delete"] = nochange["rearguard"] / nochange["rsync -a --delete"]
+    readback = results.get("readback")
+    if isinstance(readback, dict):
+        out["read-back sample: share of a no-change run"] = (
+            readback["verify sample"] - readback["verify off"]
+        ) / readback["verify off"]
     large = results.get("large")
     if isinstance(large, dict):
         out["large files: cp speed share"] = large["cp -a"] / large["rearguard"]
@@ -114,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         f"mirror benchmark: {args.files} small files, {args.large} x {args.large_mib} MiB large; "
         f"best of {args.rounds}; caches dropped: {results['caches_dropped']}"
     )
-    for case in ("initial", "nochange", "large"):
+    for case in ("initial", "nochange", "readback", "large"):
         for tool, seconds in (results.get(case) or {}).items():  # type: ignore[union-attr]
             print(f"  {case:9} {tool:22} {seconds:8.3f} s")
     if not have("rsync"):

@@ -16,3 +16,4 @@ def test_mirror_benchmark_runs_and_reports_ratios(tmp_path: Path, capsys: object
     )
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "ratio initial copy / cp -a" in out and "large files: cp speed share" in out
+    assert "read-back sample: share of a no-change run" in out
