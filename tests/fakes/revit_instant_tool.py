@@ -25,10 +25,10 @@ from engine.core.profiles import parse_profile_text
 from engine.core.runner import run_profile
 from engine.jobs.revit import export
 from engine.tools.process import ProcessResult
+from tests.fakes.cfb_writer import revit_model
 from tests.fakes.revit_server import DEFAULT_NOW, FakeModel, build_server
 
-OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
-PAYLOAD = OLE2 + bytes(4096)
+PAYLOAD = revit_model(4)  # a real, minimal .rvt (OLE2 compound file), as the fake tool writes
 
 
 @dataclass

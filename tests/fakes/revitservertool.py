@@ -7,6 +7,10 @@ Standard library only. The fake server's root comes from ``FAKE_REVIT_ROOT`` (th
 ``{"scenario": name, ...options}``; default ``ok``). Every call is appended to
 ``<root>/calls.jsonl``. Console text is written in cp850 bytes, as the real tool's OEM code page.
 
+An ``ok`` export is a real, minimal OLE2 compound file (``tests/fakes/cfb_writer.py``) with a
+``BasicFileInfo`` stream naming Autodesk Revit 2024, a ``Contents`` stream of ``kib`` KiB and a
+``Global`` storage, so a read-back with olefile accepts it.
+
 Scenarios: ok [kib], busy, admin_locked, flaky [fail_times], slow [seconds], hang, crash,
 exit0_nofile, zero_byte, partial_write, version_mismatch, missing, stale_file, not_ole.
 """
@@ -22,6 +26,11 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+try:
+    from tests.fakes.cfb_writer import revit_model
+except ImportError:  # run as a script: this folder is first on sys.path
+    from cfb_writer import revit_model  # type: ignore[no-redef]
 
 OLE2_HEADER = bytes.fromhex("D0CF11E0A1B11AE1")
 CODEPAGE = "cp850"
@@ -82,12 +91,10 @@ def destination(dest: str, model: str) -> Path:
     return Path(dest)
 
 
-def write_rvt(dest: Path, kib: int) -> None:
-    block = bytes(range(256)) * 4
+def write_rvt(dest: Path, kib: int, model: str = "") -> None:
+    """A real (minimal) OLE2 compound file: BasicFileInfo naming Revit 2024, Contents of ``kib`` KiB."""
     with open(dest, "wb") as handle:
-        handle.write(OLE2_HEADER)
-        for _ in range(kib):
-            handle.write(block)
+        handle.write(revit_model(kib, central=model))
 
 
 def flaky_fails(root: Path, model: str, fail_times: int) -> bool:
@@ -121,7 +128,7 @@ def hang(root: Path, model: str) -> None:
 
 def export_ok(dest: Path, model: str, kib: int) -> int:
     say(f"Création de la copie locale de {model} ...")
-    write_rvt(dest, kib)
+    write_rvt(dest, kib, model)
     say("Opération réussie.")
     return 0
 
