@@ -88,6 +88,37 @@ def delete_argv(
     return [*head, *_LOGGING, *_ONE_TRY, *config_flags(config), *tail]
 
 
+def look_argv(
+    binary: str, remote: str, list_file: str, *, traverse: bool = False, config: str = ""
+) -> list[str]:
+    """What the remote holds of the listed files: ``rclone lsjson --files-from-raw LIST REMOTE``.
+
+    One JSON object per file found (path, size, modification time); a listed file that is not
+    there is simply absent. ``traverse`` lists the folders of the listed files instead of asking
+    for each file (cheaper when many are listed).
+    """
+    argv = [binary, "lsjson", "--files-only", "--recursive", "--no-mimetype", "--files-from-raw", list_file]
+    if not traverse:
+        argv.append("--no-traverse")
+    argv += ["--use-json-log", *_CHECK_TIMEOUTS, *_ONE_TRY, *config_flags(config)]
+    return [*argv, "--", remote]
+
+
+def features_argv(binary: str, remote: str, config: str = "") -> list[str]:
+    """The remote's features as JSON (``Precision``: how finely it keeps modification times)."""
+    return [
+        binary,
+        "backend",
+        "features",
+        "--use-json-log",
+        *_CHECK_TIMEOUTS,
+        *_ONE_TRY,
+        *config_flags(config),
+        "--",
+        remote,
+    ]
+
+
 def remote_join(remote: str, relative: str) -> str:
     """A path below ``remote``, spelled the way rclone reads it.
 

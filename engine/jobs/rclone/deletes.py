@@ -2,7 +2,9 @@
 
 The step is skipped when any upload failed (as rclone's sync skips deletions after errors), refused
 before the run starts when it would remove more than ``max_delete_percent`` of the indexed files
-or everything, and moves each file into the run's versions folder rather than deleting it.
+or everything, and moves each file into the run's versions folder rather than deleting it. A
+removal is confirmed by rclone's ``Moved``/``Deleted`` line, or by a look at the remote (one
+``rclone lsjson``) that no longer finds the file; an unconfirmed one is tried again next run.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from engine.core.context import RunContext
 from engine.core.errors import SafetyRefusal
 from engine.core.plan import Action
 from engine.core.report import ItemResult
-from engine.jobs.rclone import command
+from engine.jobs.rclone import command, look
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import Watcher, write_list
+from engine.jobs.rclone.tally import DELETE_NOT_CONFIRMED, Watcher, write_list
+from engine.tools.redact import redact
 
 DELETE = "delete"
 
@@ -69,5 +72,28 @@ def delete_on_remote(ctx: RunContext, job: Job, binary: str, actions: Sequence[A
     fatal = watcher.unreachable(result)
     if fatal:
         return [ItemResult(a.path, DELETE, "failed", f"remote unreachable: {fatal}") for a in actions]
-    # A clean exit without a line for a file: it was not on the remote any more, which is the goal.
-    return watcher.results(result, lambda a: ItemResult(a.path, DELETE, "done", "was not on the remote"))
+    silent = watcher.silent(result)
+    return watcher.results(result, confirm_removals(ctx, job, binary, silent) if silent else {})
+
+
+def confirm_removals(
+    ctx: RunContext, job: Job, binary: str, silent: Sequence[Action]
+) -> dict[str, ItemResult]:
+    """Verdicts on the removals rclone said nothing about: done when the remote no longer has the file."""
+    ctx.log.info("rclone gave no line for %d removal(s); looking at the remote", len(silent))
+    try:
+        remote, failure = look.look(ctx, job, binary, [a.path for a in silent]), ""
+    except look.LookFailed as error:
+        remote, failure = look.Remote(), f"the remote could not be looked at: {error}"
+    out: dict[str, ItemResult] = {}
+    for action in silent:
+        if ctx.cancel.is_set():
+            item = ItemResult(action.path, DELETE, "skipped", "cancelled before rclone confirmed it")
+        elif problem := failure or ("it is still on the remote" if remote.get(action.path) else ""):
+            message = f"{DELETE_NOT_CONFIRMED} ({problem})"
+            ctx.log.warning("removal not confirmed: %s — %s", redact(action.path, ctx.secrets), message)
+            item = ItemResult(action.path, DELETE, "failed", message)
+        else:
+            item = ItemResult(action.path, DELETE, "done", "no longer on the remote")
+        out[action.path] = item
+    return out

@@ -47,6 +47,7 @@ def run_streaming(
                     cancel=cancel,
                     env=env,
                     on_line=feed,
+                    encoding="utf-8",  # rclone's JSON log is UTF-8 on every platform (file names!)
                     secrets=secrets,
                     log_output=False,
                 )

@@ -3,7 +3,8 @@
 ``Copied ...`` (uploads) or ``Moved``/``Deleted`` (removals) confirm a file; an error line about it
 (or about its temporary ``.partial`` name) fails it. Periodic stats become TransferStats and
 per-file progress, so a screen shows real bytes, speed and ETA. What rclone did not confirm is
-never reported as done.
+never reported as done: after a clean exit, the files it said nothing about (``silent``) are
+decided by a look at the remote (look.py), and without that decision they fail.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.core.context import RunContext
@@ -24,6 +25,8 @@ from engine.tools.process import ProcessResult
 from engine.tools.redact import redact
 
 UPLOAD = "upload"
+NOT_CONFIRMED = "rclone did not confirm this file; it will be sent again next run"
+DELETE_NOT_CONFIRMED = "rclone did not confirm this deletion; it will be tried again next run"
 # rclone keeps retrying file after file against a remote that went away (about 50 s per file with its
 # defaults, often without a word: a whole backup would take hours to fail). The command is stopped,
 # and the rest failed for a retry, after GIVE_UP_AFTER connection failures in a row with no file
@@ -175,12 +178,18 @@ class Watcher:
             return None
         return tally.fatal[-1]
 
-    def results(
-        self, result: ProcessResult, unconfirmed_ok: Callable[[Action], ItemResult | None]
-    ) -> list[ItemResult]:
+    def silent(self, result: ProcessResult) -> list[Action]:
+        """The planned files rclone neither confirmed nor failed although it exited cleanly."""
+        tally = self.tally
+        if not result.ok or self.gone is not None:
+            return []
+        return [a for p, a in tally.planned.items() if p not in tally.confirmed and p not in tally.failed]
+
+    def results(self, result: ProcessResult, decided: Mapping[str, ItemResult]) -> list[ItemResult]:
         """One ItemResult per planned file, in plan order; finishes the items rclone left open.
 
-        ``unconfirmed_ok`` decides a file rclone neither confirmed nor failed after a clean exit.
+        ``decided`` holds the verdicts on the ``silent`` files (a look at the remote); a silent
+        file without one is not confirmed: it fails, and goes again next run.
         """
         tally, out = self.tally, []
         for path, action in tally.planned.items():
@@ -196,8 +205,9 @@ class Watcher:
                 message = redact(f"not sent: the remote stopped answering ({self.gone})", self.ctx.secrets)
                 item = ItemResult(path, self.action, "failed", message + attempt_note(action))
             elif result.ok:
-                item = unconfirmed_ok(action) or ItemResult(
-                    path, self.action, "done", "", self._bytes(action)
+                why = NOT_CONFIRMED if self.action == UPLOAD else DELETE_NOT_CONFIRMED
+                item = decided.get(path) or ItemResult(
+                    path, self.action, "failed", why + attempt_note(action)
                 )
             else:
                 message = unconfirmed_message(result, tally, self.ctx.secrets)

@@ -1,4 +1,9 @@
-"""The run's one batched upload: ``rclone copy --files-from-raw``, read as it streams."""
+"""The run's one batched upload: ``rclone copy --files-from-raw``, read as it streams.
+
+A file is done when rclone logs it copied. After a clean exit, the files rclone said nothing about
+(a first run's files already on the remote, or a log line lost) are looked up on the remote with
+one ``rclone lsjson``: done when it holds them as they were sent, else failed and sent again next run.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,15 @@ from engine.core.context import RunContext
 from engine.core.errors import ToolUnavailable
 from engine.core.plan import Action
 from engine.core.report import ItemResult
-from engine.jobs.rclone import command
+from engine.jobs.rclone import command, look
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import UPLOAD, StopOrCancel, Watcher, write_list
+from engine.jobs.rclone.tally import NOT_CONFIRMED, UPLOAD, StopOrCancel, Watcher, attempt_note, write_list
 from engine.tools.redact import redact
+
+# A first run's files already on the remote get no line (rclone skips them), nor does a file
+# whose line was lost: either way the look found it there as it was sent.
+CONFIRMED_BY_LOOK = "confirmed by a look at the remote (rclone logged no line for it)"
 
 
 def upload(
@@ -25,16 +34,6 @@ def upload(
         return []
     watcher = Watcher(ctx, actions, stop=StopOrCancel(ctx.cancel))
     versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
-
-    def already_there(action: Action) -> ItemResult | None:
-        # A clean exit without a line: rclone found the file already on the remote (adopt mode),
-        # or it left the source before rclone read it.
-        if not os.path.lexists(job.source / action.path):
-            return ItemResult(action.path, UPLOAD, "skipped", "no longer in the source")
-        if not adopt:  # every listed file is sent (--ignore-times): silence means rclone skipped it
-            return ItemResult(action.path, UPLOAD, "failed", "rclone did not send it and gave no reason")
-        return ItemResult(action.path, UPLOAD, "done", "already on the remote", action.bytes)
-
     with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
         list_file = write_list(folder, [a.path for a in actions])
         argv = command.upload_argv(
@@ -53,4 +52,36 @@ def upload(
     fatal = watcher.unreachable(result)
     if fatal:
         raise ToolUnavailable(f"remote {redact(job.remote, ctx.secrets)} became unreachable: {fatal}")
-    return watcher.results(result, already_there)
+    silent = watcher.silent(result)
+    return watcher.results(result, confirm_uploads(ctx, job, binary, silent) if silent else {})
+
+
+def confirm_uploads(
+    ctx: RunContext, job: Job, binary: str, silent: Sequence[Action]
+) -> dict[str, ItemResult]:
+    """Verdicts on the files rclone said nothing about: gone from the source, or as the remote shows them."""
+    out: dict[str, ItemResult] = {}
+    ask = []
+    for action in silent:
+        if os.path.lexists(job.source / action.path):
+            ask.append(action)
+        else:  # it left the source before rclone read it
+            out[action.path] = ItemResult(action.path, UPLOAD, "skipped", "no longer in the source")
+    if not ask:
+        return out
+    ctx.log.info("rclone gave no line for %d file(s); looking at the remote", len(ask))
+    try:
+        remote, failure = look.look(ctx, job, binary, [a.path for a in ask]), ""
+    except look.LookFailed as error:
+        remote, failure = look.Remote(), f"the remote could not be looked at: {error}"
+    for action in ask:
+        if ctx.cancel.is_set():
+            item = ItemResult(action.path, UPLOAD, "skipped", "cancelled before rclone confirmed it")
+        elif problem := failure or look.upload_problem(action, remote):
+            message = f"{NOT_CONFIRMED} ({problem})"
+            ctx.log.warning("upload not confirmed: %s — %s", redact(action.path, ctx.secrets), message)
+            item = ItemResult(action.path, UPLOAD, "failed", message + attempt_note(action))
+        else:
+            item = ItemResult(action.path, UPLOAD, "done", CONFIRMED_BY_LOOK, action.bytes)
+        out[action.path] = item
+    return out

@@ -17,8 +17,9 @@ from engine.core.context import RunContext
 from engine.core.errors import ToolUnavailable
 from engine.core.events import Event, ItemFinished
 from engine.core.plan import Action, ActionKind
+from engine.core.report import ItemResult
 from engine.files.pathsafety import split_relative
-from engine.jobs.rclone import command, credentials, json_log, preflight
+from engine.jobs.rclone import command, credentials, json_log, look, preflight
 from engine.jobs.rclone.deletes import delete_guard
 from engine.jobs.rclone.index import RetryEntry
 from engine.jobs.rclone.planner import compare
@@ -285,7 +286,8 @@ def test_watcher_turns_log_records_into_events_and_results() -> None:
         "ItemFinished",
     ]
     failed_run = ProcessResult(argv=[], returncode=1)
-    results = {r.path: r for r in watcher.results(failed_run, lambda a: None)}
+    assert watcher.silent(failed_run) == []  # a failed command: nothing to look up, all failed
+    results = {r.path: r for r in watcher.results(failed_run, {})}
     assert results["a"].status == "done" and results["a"].bytes == 10
     assert results["b"].status == "failed" and "hunter22" not in results["b"].message
     assert results["c"].status == "failed" and "exit 1" in results["c"].message
@@ -298,8 +300,66 @@ def test_watcher_turns_log_records_into_events_and_results() -> None:
 
 
 def test_watcher_after_clean_exit_and_after_cancel() -> None:
-    watcher = _watcher(["a", "b"], [])
-    ok = {r.path: r.status for r in watcher.results(ProcessResult(argv=[], returncode=0), lambda a: None)}
-    assert ok == {"a": "done", "b": "done"}  # rclone found them already on the remote
+    watcher = _watcher(["a", "b", "c"], [])
+    record = json_log.parse_line(COPIED.replace("docs/two.txt", "a"))
+    assert record is not None
+    watcher(record)
+    clean = ProcessResult(argv=[], returncode=0)
+    assert [a.path for a in watcher.silent(clean)] == ["b", "c"]
+    looked = {"b": ItemResult("b", "upload", "done", "confirmed by a look at the remote", 10)}
+    results = {r.path: r for r in watcher.results(clean, looked)}
+    assert [results[p].status for p in "abc"] == ["done", "done", "failed"]  # silence is not success
+    assert results["c"].message == "rclone did not confirm this file; it will be sent again next run"
     cancelled = ProcessResult(argv=[], returncode=-15, cancelled=True)
-    assert {r.status for r in _watcher(["a"], []).results(cancelled, lambda a: None)} == {"skipped"}
+    assert _watcher(["a"], []).silent(cancelled) == []
+    assert {r.status for r in _watcher(["a"], []).results(cancelled, {})} == {"skipped"}
+
+
+def test_look_command_and_its_answers() -> None:
+    argv = command.look_argv("rclone", "-r", "/l", config="/c")
+    assert argv[:2] == ["rclone", "lsjson"] and argv[-2:] == ["--", "-r"]
+    for flag in ("--files-only", "--recursive", "--no-traverse", "--files-from-raw", "--config"):
+        assert flag in argv
+    assert "--no-traverse" not in command.look_argv("rclone", "r:", "/l", traverse=True)
+    assert command.features_argv("rclone", "-r")[1:3] == ["backend", "features"]
+    assert look.parse_time("2023-11-14T22:13:20Z") == (1_700_000_000 * 10**9, 0)
+    assert look.parse_time("2023-11-14T23:13:20.123+01:00") == (1_700_000_000_123_000_000, 3)
+    assert look.parse_time("2023-11-14T22:13:20.000000001Z") == (1_700_000_000_000_000_001, 9)
+    assert look.parse_time("yesterday") is None and look.parse_time("") is None
+    listing = look.parse_listing(
+        '[\n{"Path":"a/b.txt","Name":"b.txt","Size":5,"ModTime":"2023-11-14T22:13:20Z","IsDir":false},\n'
+        '{"Path":"d","Size":-1,"IsDir":true},{"Path":"u","Size":-1,"ModTime":"x","IsDir":false}\n]'
+    )
+    assert listing == {"a/b.txt": look.Seen(5, 1_700_000_000 * 10**9, 0)}
+    with pytest.raises(ValueError):
+        look.parse_listing('{"Path": "x"}')
+    assert look.parse_precision('{"Name": "sf", "Precision": 1000000000}') == 10**9
+    assert look.parse_precision("not json") is None
+
+
+T_NS = 1_700_000_000_123_456_789
+
+
+@pytest.mark.parametrize(
+    ("precision", "seen", "problem"),
+    [
+        (1, look.Seen(5, T_NS, 9), None),
+        (1, look.Seen(5, T_NS + 1, 9), "another modification time"),
+        (10**9, look.Seen(5, T_NS - 999_999_999, 0), None),  # sftp keeps whole seconds
+        (10**9, look.Seen(5, T_NS - 10**9, 0), "another modification time"),
+        (100 * 365 * 24 * 3600 * 10**9, look.Seen(5, 42, 0), None),  # no times kept: the size has to do
+        (None, look.Seen(5, T_NS - 999_999, 3), None),  # precision unknown: the listed digits tell
+        (None, look.Seen(5, T_NS - 1_000_000, 3), "another modification time"),
+        (1, look.Seen(4, T_NS, 9), "4 bytes of it, not 5"),
+        (1, None, "not on the remote"),
+    ],
+)
+def test_an_upload_is_confirmed_by_size_and_time_to_the_remotes_precision(
+    precision: int | None, seen: look.Seen | None, problem: str | None
+) -> None:
+    remote = look.Remote({"dir/é.txt": seen} if seen else {}, precision)
+    action = Action(ActionKind.UPLOAD, "dir/é.txt", bytes=5, mtime_ns=T_NS)
+    answer = look.upload_problem(action, remote)
+    assert answer is None if problem is None else problem in (answer or "")
+    decomposed = Action(ActionKind.UPLOAD, "dir/e\u0301.txt", bytes=5, mtime_ns=T_NS)
+    assert look.upload_problem(decomposed, remote) == answer  # another Unicode form of the same name

@@ -1,9 +1,15 @@
-"""Trust what is on the target: what the scan could not read and what a filter leaves out are never
-deleted on the remote by accident (real rclone, local-folder remote)."""
+"""Trust what is on the target: an item is done only when the remote confirms it, and what the scan
+could not read or a filter leaves out is never deleted on the remote by accident.
+
+Real rclone throughout; where rclone must be made to stay silent, a wrapper script stands in for
+the binary and runs the real one (or, for a copy or move, pretends to and exits 0).
+"""
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +19,9 @@ import pytest
 
 from engine.core.report import RunReport
 from engine.core.runner import RunOutcome
+from engine.jobs.rclone.preflight import find_rclone
+from engine.jobs.rclone.tally import DELETE_NOT_CONFIRMED, NOT_CONFIRMED
+from engine.jobs.rclone.upload import CONFIRMED_BY_LOOK
 from tests.engine.rclone.conftest import T0, Rig, write_files
 
 FILES: dict[str, str | bytes] = {
@@ -36,6 +45,125 @@ def _report(outcome: RunOutcome) -> RunReport:
 
 def _items(report: RunReport, action: str | None = None) -> dict[str, tuple[str, str]]:
     return {i.path: (i.status, i.message) for i in report.items if action in (None, i.action)}
+
+
+# --- silence is not success ---------------------------------------------------------------------------
+
+WRAPPER = """#!{python}
+import os, subprocess, sys
+REAL, MODE = {real!r}, {mode!r}
+work = sys.argv[1] in ("copy", "move", "delete")
+if MODE == "idle" and work:
+    sys.exit(0)  # claims success, does nothing, says nothing
+if MODE == "blind" and sys.argv[1] == "lsjson" and "--files-from-raw" in sys.argv:
+    sys.stderr.write('{{"level":"error","msg":"listing failed: the share went away"}}\\n')
+    sys.exit(1)
+if not work:
+    os.execv(REAL, [REAL, *sys.argv[1:]])
+proc = subprocess.Popen([REAL, *sys.argv[1:]], stderr=subprocess.PIPE)
+for line in proc.stderr:  # the real work, with rclone's per-file lines taken out
+    if b'"object"' in line and any(m in line for m in (b'"msg":"Copied', b'"msg":"Moved', b'"msg":"Deleted')):
+        continue
+    sys.stderr.buffer.write(line)
+    sys.stderr.buffer.flush()
+sys.exit(proc.wait())
+"""
+
+
+def silent_rclone(folder: Path, mode: str) -> str:
+    """An rclone that gives no per-file line. ``mute``: does the work; ``idle``: does nothing and
+    exits 0; ``blind``: like ``mute``, and a look at the remote (lsjson of a list) fails."""
+    script = folder / f"rclone-{mode}"
+    script.write_text(WRAPPER.format(python=sys.executable, real=find_rclone(), mode=mode))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+SMALL: dict[str, str | bytes] = {"a.txt": "alpha", "docs/b.txt": "beta", "Zürich/ü.txt": "umlaut"}
+
+
+def test_files_rclone_does_not_mention_are_confirmed_by_a_look_at_the_remote(
+    rig: Rig, tmp_path: Path
+) -> None:
+    mute = silent_rclone(tmp_path, "mute")
+    write_files(rig.source, SMALL)
+    report = _report(rig.run(rclone=mute))  # a first run
+    assert report.exit_code == 0, report.as_json()
+    assert {p: s for p, (s, _) in _items(report).items()} == dict.fromkeys(SMALL, "done")
+    assert all("confirmed by a look at the remote" in m for _, m in _items(report).values())
+    assert set(rig.index()) == set(SMALL) and rig.retries() == {}
+    write_files(rig.source, {"docs/b.txt": "beta, edited"}, mtime=T0 + 60)
+    (rig.source / "a.txt").unlink()
+    report = _report(rig.run(rclone=mute))
+    assert report.exit_code == 0, report.as_json()
+    assert [(i.path, i.action, i.status) for i in report.items] == [
+        ("docs/b.txt", "upload", "done"),
+        ("a.txt", "delete", "done"),
+    ]
+    assert rig.index()["docs/b.txt"] == (len("beta, edited"), (T0 + 60) * 10**9)
+    assert "a.txt" not in rig.index() and set(rig.target.files()) == {"docs/b.txt", "Zürich/ü.txt"}
+    assert rig.target.versions() == {"a.txt": b"alpha", "docs/b.txt": b"beta"}
+
+
+def test_a_clean_exit_that_did_nothing_records_nothing_and_everything_goes_again(
+    rig: Rig, tmp_path: Path
+) -> None:
+    idle = silent_rclone(tmp_path, "idle")
+    write_files(rig.source, SMALL)
+    for attempt in (1, 2):  # a first run, twice
+        report = _report(rig.run(rclone=idle))
+        assert report.exit_code == 1
+        note = f" (attempt {attempt})" if attempt > 1 else ""
+        message = f"{NOT_CONFIRMED} (it is not on the remote){note}"
+        assert _items(report) == dict.fromkeys(SMALL, ("failed", message))
+        assert rig.index() == {} and rig.target.files() == {}
+        assert {p: e.attempts for p, e in rig.retries().items()} == dict.fromkeys(SMALL, attempt)
+    report = _report(rig.run())  # the real rclone: everything goes
+    assert report.exit_code == 0 and set(rig.index()) == set(SMALL) and rig.retries() == {}
+    # A change of the same size: the remote's older copy differs only in its time.
+    write_files(rig.source, {"a.txt": "ALPHA"}, mtime=T0 + 60)
+    report = _report(rig.run(rclone=idle))
+    assert _items(report) == {
+        "a.txt": ("failed", f"{NOT_CONFIRMED} (the remote's copy has another modification time)")
+    }
+    assert rig.index()["a.txt"] == (5, T0 * 10**9) and list(rig.retries()) == ["a.txt"]
+    assert _report(rig.run()).exit_code == 0 and rig.target.files()["a.txt"] == b"ALPHA"
+    # A deletion that did not happen stays planned.
+    (rig.source / "docs" / "b.txt").unlink()
+    report = _report(rig.run(rclone=idle))
+    assert report.exit_code == 1
+    assert _items(report) == {"docs/b.txt": ("failed", f"{DELETE_NOT_CONFIRMED} (it is still on the remote)")}
+    assert "docs/b.txt" in rig.index() and "docs/b.txt" in rig.target.files()
+    report = _report(rig.run())
+    assert _items(report) == {"docs/b.txt": ("done", "")} and "docs/b.txt" not in rig.index()
+
+
+def test_a_first_run_adopts_what_the_remote_already_holds_after_a_look(local_rig: Rig) -> None:
+    write_files(local_rig.source, SMALL)
+    write_files(local_rig.target.root, SMALL)  # the same files, the same times: rclone skips them
+    write_files(local_rig.target.root, {"a.txt": "ALPHA"}, mtime=T0 + 60)  # but not this one
+    report = _report(local_rig.run())
+    assert report.exit_code == 0 and _items(report) == {
+        "a.txt": ("done", ""),
+        "docs/b.txt": ("done", CONFIRMED_BY_LOOK),
+        "Zürich/ü.txt": ("done", CONFIRMED_BY_LOOK),
+    }
+    assert set(local_rig.index()) == set(SMALL) and local_rig.target.files()["a.txt"] == b"alpha"
+
+
+def test_when_the_remote_cannot_be_looked_at_nothing_unconfirmed_is_recorded(
+    local_rig: Rig, tmp_path: Path
+) -> None:
+    write_files(local_rig.source, SMALL)
+    report = _report(local_rig.run(rclone=silent_rclone(tmp_path, "blind")))
+    assert report.exit_code == 1
+    assert {s for s, _ in _items(report).values()} == {"failed"}
+    message = report.items[0].message
+    assert NOT_CONFIRMED in message and "could not be looked at" in message and "share went away" in message
+    assert local_rig.index() == {} and set(local_rig.retries()) == set(SMALL)
+    assert set(local_rig.target.files()) == set(SMALL)  # it was sent, but nobody confirmed it
+    report = _report(local_rig.run())
+    assert report.exit_code == 0 and set(local_rig.index()) == set(SMALL) and local_rig.retries() == {}
 
 
 # --- what the scan could not read -------------------------------------------------------------------
