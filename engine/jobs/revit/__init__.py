@@ -14,14 +14,16 @@ from datetime import UTC
 from engine.core.context import RunContext
 from engine.core.events import PhaseChanged
 from engine.core.plan import Plan
+from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
+from engine.jobs.revit import readback
 from engine.jobs.revit.export import run_exports
 from engine.jobs.revit.planner import build_plan, revit_settings, target_folder
 from engine.jobs.revit.retention import prune_dated_folders
 from engine.jobs.revit.safety import check_plan
 from engine.jobs.revit.verify import verify_exports
 
-__all__ = ["check", "execute", "plan", "verify"]
+__all__ = ["check", "execute", "plan", "read_back", "verify"]
 
 log = logging.getLogger("rearguard.revit")
 
@@ -62,3 +64,8 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
     if pruned.leftovers:
         log.info("removed %d temporary export(s) left by interrupted runs", pruned.leftovers)
     return checked
+
+
+def read_back(ctx: RunContext, sample: Sample, run_plan: Plan | None, repair: bool) -> ReadBack:
+    """Check the newest export of every model in the sample again (``rearguard verify``)."""
+    return readback.read_back(ctx, sample, run_plan, repair)
