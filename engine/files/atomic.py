@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -220,3 +221,25 @@ def remove_leftovers(paths: Iterable[str], *, folders: bool = False) -> int:
         except OSError as error:
             log.warning("could not remove the leftover %s: %s", path, error.strerror or error)
     return removed
+
+
+def remove_tree(path: str | Path) -> str | None:
+    """Remove a folder and everything in it; None when it is gone, else why not (naming what stayed).
+
+    Unlike ``shutil.rmtree(ignore_errors=True)`` a failure is never silent, and unlike plain
+    ``rmtree`` it goes on past the first entry it cannot remove, so as much as possible is removed.
+    """
+    problems: list[str] = []
+
+    def note(_function: object, where: str, error: BaseException) -> None:
+        reason = getattr(error, "strerror", None) or str(error)
+        problems.append(f"{where}: {reason}")
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=note)
+    else:
+        shutil.rmtree(path, onerror=lambda function, where, info: note(function, where, info[1]))
+    if not os.path.lexists(path):
+        return None
+    shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+    return shown or "it is still there"

@@ -9,9 +9,11 @@ import errno
 import logging
 import os
 import shutil
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from engine.files.atomic import remove_tree
 from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp
 
 log = logging.getLogger("rearguard.mirror")
@@ -45,21 +47,36 @@ def remove_entry(path: str) -> None:
         os.unlink(path)
 
 
-def prune_versions(replica: str, keep: timedelta, now: datetime, current: str) -> int:
-    """Remove version folders older than ``keep`` (never this run's); returns how many."""
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What a prune did: the version folders really removed, and those that stayed (with why)."""
+
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prune_versions(replica: str, keep: timedelta, now: datetime, current: str) -> Pruned:
+    """Remove version folders older than ``keep`` (never this run's).
+
+    Only a folder that is really gone counts as removed; one that could not be removed (or only in
+    part) is listed in ``failed`` with the reason, for the run to warn about.
+    """
     root = Path(versions_root(replica))
+    pruned = Pruned()
     if not root.is_dir():
-        return 0
-    removed = 0
+        return pruned
     for folder in sorted(root.iterdir()):
         stamp = parse_versions_stamp(folder.name)
-        if stamp is None or folder.name == current or not folder.is_dir():
+        if stamp is None or folder.name == current or not folder.is_dir() or folder.is_symlink():
             continue
         if now - stamp > keep:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-            log.info("removed old versions %s", folder.name)
-    return removed
+            problem = remove_tree(folder)
+            if problem is None:
+                pruned.removed.append(str(folder))
+                log.info("removed old versions %s", folder.name)
+            else:
+                pruned.failed.append((str(folder), problem))
+    return pruned
 
 
 def list_version_sets(replica: str) -> list[tuple[datetime, Path]]:

@@ -59,8 +59,8 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
         log.info("removed the old export folder %s", folder)
     for folder in pruned.kept_for_newest_copy:
         log.info("kept the old export folder %s: it holds the newest copy of a model", folder)
-    for folder in pruned.failed:
-        ctx.warn(f"the old export folder {folder} could not be removed")
+    for folder, problem in pruned.failed:
+        ctx.warn(f"the old export folder {folder} could not be removed: {problem}")
     if pruned.leftovers:
         log.info("removed %d temporary export(s) left by interrupted runs", pruned.leftovers)
     return checked

@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from engine.files.atomic import is_temp_name, remove_leftovers
+from engine.files.atomic import is_temp_name, remove_leftovers, remove_tree
 from engine.jobs.revit.model_paths import MODEL_SUFFIX, os_path
 
 log = logging.getLogger("rearguard.revit")
@@ -27,9 +26,9 @@ _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass(frozen=True, slots=True)
 class Pruned:
-    removed: list[str]
+    removed: list[str]  # really gone
     kept_for_newest_copy: list[str]
-    failed: list[str]
+    failed: list[tuple[str, str]]  # (folder, why it, or part of it, is still there)
     leftovers: int
 
 
@@ -110,12 +109,11 @@ def prune_dated_folders(target: str, today: date, keep_days: int) -> Pruned:
     cleaned = remove_leftovers(leftovers, folders=True)
     remove, kept = folders_to_remove(contents, today, keep_days)
     removed: list[str] = []
-    failed: list[str] = []
+    failed: list[tuple[str, str]] = []
     for day in remove:
-        try:
-            shutil.rmtree(os_path(folders[day]))
+        problem = remove_tree(os_path(folders[day]))
+        if problem is None:
             removed.append(folders[day])
-        except OSError as error:
-            log.warning("cannot remove the old export folder %s: %s", folders[day], error.strerror or error)
-            failed.append(folders[day])
+        else:  # only what is really gone counts; the caller warns about the rest
+            failed.append((folders[day], problem))
     return Pruned(removed, [folders[day] for day in kept], failed, cleaned)
