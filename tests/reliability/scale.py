@@ -60,6 +60,9 @@ def summary() -> dict[str, object]:
         "secret_occurrences": sum(v for k, v in figs.items() if k.startswith("leaks.")),
         "concurrent_starts": sum(v for k, v in figs.items() if k.startswith("concurrency.")),
         "soak_iterations": sum(v for k, v in figs.items() if k.startswith("soak.")),
+        "files_damaged": sum(v for k, v in figs.items() if k.startswith("damage.")),
+        "damage_found": sum(v for k, v in figs.items() if k.startswith("found.")),
+        "damage_repaired": sum(v for k, v in figs.items() if k.startswith("repaired.")),
     }
     return {
         "size": "full" if FULL else "small",
