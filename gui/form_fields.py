@@ -62,6 +62,14 @@ def _is_optional(annotation: Any) -> bool:
     return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
 
 
+def _literal_words(annotation: Any) -> list[str] | None:
+    """The words of a ``Literal[...]`` key (also ``Literal[...] | None``), or None for other types."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(candidate) is typing.Literal:
+            return [str(choice) for choice in typing.get_args(candidate)]
+    return None
+
+
 def section_model(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model a profile key holds (``MirrorSettings``, ``Schedule | None``), if any."""
     for candidate in (annotation, *typing.get_args(annotation)):
@@ -137,9 +145,10 @@ class FieldEditor(QObject):
             dspin.setRange(low if low is not None else -_BIG, high if high is not None else _BIG)
             dspin.valueChanged.connect(self.changed)
             return dspin
-        if typing.get_origin(annotation) is typing.Literal:  # a fixed set of words: a drop-down
+        words = _literal_words(annotation)
+        if words is not None:  # a fixed set of words: a drop-down ("" first when it may be unset)
             combo = QComboBox()
-            combo.addItems([str(choice) for choice in typing.get_args(annotation)])
+            combo.addItems(([""] if self.optional else []) + words)
             combo.currentTextChanged.connect(self.changed)
             return combo
         if typing.get_origin(annotation) is list:
@@ -166,7 +175,7 @@ class FieldEditor(QObject):
         if isinstance(widget, QPlainTextEdit):
             return [line.strip() for line in widget.toPlainText().splitlines() if line.strip()]
         if isinstance(widget, QComboBox):
-            return widget.currentText()
+            return None if self.optional and not widget.currentText() else widget.currentText()
         text = widget.text() if isinstance(widget, QLineEdit) else ""
         return None if self.optional and not text.strip() else text
 
@@ -186,6 +195,7 @@ class FieldEditor(QObject):
                 return False
             widget.setValue(float(value))
         elif isinstance(widget, QComboBox):
+            value = "" if value is None and self.optional else value
             if not isinstance(value, str) or widget.findText(value) < 0:
                 return False
             widget.setCurrentText(value)

@@ -16,6 +16,7 @@ _SECTION_PROBLEM = re.compile(r"^\[(\w+)\](?:\.(\w+))?[^:]*: (.*)$", re.S)
 _TOP_PROBLEM = re.compile(r"^(\w+)(?:\.[\w.]+)?: (.*)$", re.S)
 SECTION_TITLES = {
     "schedule": "Run on a schedule",
+    "notify": "Notifications for this profile",
     "mirror": "Mirror",
     "rclone": "Upload with rclone",
     "revit": "Revit Server export",

@@ -1,4 +1,4 @@
-"""The command line: ``rearguard run|verify|list|show|check|mirror|schedule``, exactly per the CLI contract.
+"""The command line: ``rearguard run|verify|list|show|check|mirror|schedule|notify`` (the CLI contract).
 
 Every error ends as one readable line on stderr and its exit code; nothing else here prints
 a traceback. Qt is never imported on this path. Each command lives in a module of its own.
@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.cli.notify_commands import notify_command
 from engine.cli.parser import build_parser
 from engine.cli.profile_commands import check_command, list_command, show_command
 from engine.cli.run_commands import TIME_SCALE_ENV, quick_mirror_profile, run
@@ -52,6 +53,8 @@ def dispatch(argv: Sequence[str]) -> int:
         return verify_command(folders, args)
     if args.command == "schedule":
         return schedule_command(folders, args)
+    if args.command == "notify":
+        return notify_command(folders, args)
     raise errors.UsageError(f"unknown command {args.command!r}")
 
 

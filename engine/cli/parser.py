@@ -60,7 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("gui", help="open the window (needs the full app: run 'rearguard gui')")
     _add_schedule_parser(sub)
+    _add_notify_parser(sub)
     return parser
+
+
+def _add_notify_parser(sub: Any) -> None:
+    notify = sub.add_parser("notify", help="e-mail, webhook and health-check notifications")
+    actions = notify.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+    test = actions.add_parser("test", help="send a test message through every configured channel")
+    test.add_argument("--json", action="store_true", help="print one JSON object")
+    actions.add_parser("password", help="store the SMTP password in the OS keyring (asked, never echoed)")
 
 
 def _add_schedule_parser(sub: Any) -> None:

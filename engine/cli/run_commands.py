@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from engine.cli.notify_commands import report_notified
 from engine.cli.output import print_outcome
 from engine.cli.parser import interval
 from engine.cli.progress_line import ProgressLine
@@ -22,6 +23,7 @@ from engine.core.durations import format_duration
 from engine.core.folders import Folders
 from engine.core.profiles import MirrorProfile, MirrorSettings, Profile
 from engine.core.runner import run_profile
+from engine.notify.run_events import notify_run_finished, notify_run_started
 
 TIME_SCALE_ENV = "REARGUARD_TEST_TIME_SCALE"  # test-only: divides repeat sleeps
 
@@ -73,6 +75,8 @@ def _one_run(
     log_dir: Path | None,
 ) -> int:
     progress = ProgressLine(enabled=not args.json and sys.stderr.isatty())
+    if not args.dry_run:
+        notify_run_started(folders, profile)
     outcome = run_profile(
         profile,
         folders,
@@ -84,6 +88,8 @@ def _one_run(
     )
     progress.clear()
     print_outcome(outcome, profile, args.json)
+    if outcome.report is not None:  # a channel that is down never changes the exit code
+        report_notified(notify_run_finished(folders, profile, outcome.report, log_dir=log_dir))
     return outcome.exit_code
 
 

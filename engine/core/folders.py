@@ -26,6 +26,11 @@ class Folders:
     def locks(self) -> Path:
         return self.data / "locks"
 
+    @property
+    def notifications(self) -> Path:
+        """``notifications.toml``: in the config folder, beside ``profiles/``."""
+        return self.profiles.parent / "notifications.toml"
+
     def profile_logs(self, profile: str) -> Path:
         return self.logs / profile
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from engine.core.folders import Folders
 from engine.files.pathsafety import overlap_problem
 
 KINDS = ("mirror", "rclone", "revit")
+_SECTIONS = ("schedule", "notify", *KINDS)  # tables shown as ``[name].key`` in problems
 PROFILE_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
 
 
@@ -86,6 +88,46 @@ class Schedule(_Section):
     @property
     def interval(self) -> timedelta:
         return parse_duration(self.every)
+
+
+NotifyWhen = Literal["problems", "always", "never"]
+
+
+def web_address_problem(value: str) -> str | None:
+    """Why ``value`` is not an http(s) address to send to, or None; never repeats the value (a token)."""
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "is not a web address"
+    if parts.scheme not in ("http", "https"):
+        return "must start with https:// (or http://)"
+    if not parts.hostname:
+        return "has no host name"
+    if any(c.isspace() for c in value.strip()):
+        return "must not contain spaces"
+    return None
+
+
+class NotifySettings(_Section):
+    when: NotifyWhen | None = Field(
+        default=None,
+        description="tell about this profile's runs: 'problems', 'always' or 'never' (not set: as "
+        "notifications.toml says)",
+    )
+    ping: str | None = Field(
+        default=None,
+        description="health-check URL (Healthchecks.io, Uptime Kuma): <ping>/start when a run starts, "
+        "<ping> after a good run, <ping>/fail after a problem",
+    )
+
+    @field_validator("ping")
+    @classmethod
+    def _ping(cls, value: str | None) -> str | None:
+        problem = web_address_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value.strip() if value is not None else None
 
 
 class MirrorSettings(_Section):
@@ -172,6 +214,7 @@ class RevitSettings(_Section):
 class _ProfileBase(_Section):
     description: str = ""
     schedule: Schedule | None = None
+    notify: NotifySettings | None = None
 
 
 class MirrorProfile(_ProfileBase):
@@ -214,16 +257,16 @@ def _location(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "profile"
     head, *rest = (str(part) for part in loc)
-    if rest and head in ("schedule", *KINDS):
+    if rest and head in _SECTIONS:
         return f"[{head}]." + ".".join(rest)
-    if head in ("schedule", *KINDS):
+    if head in _SECTIONS:
         return f"[{head}]"
     return ".".join([head, *rest])
 
 
 def _message(error: Any) -> str:
     kind, msg, loc = error["type"], error["msg"], error["loc"]
-    is_section = len(loc) == 1 and loc[0] in ("schedule", *KINDS)
+    is_section = len(loc) == 1 and loc[0] in _SECTIONS
     if kind == "extra_forbidden":
         return "section does not belong to this kind of profile" if is_section else "unknown key"
     if kind == "missing":

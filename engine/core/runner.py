@@ -32,6 +32,7 @@ from engine.core.report import (
     STATUS_UNAVAILABLE,
     RunReport,
 )
+from engine.core.secrets import run_secrets
 from engine.core.state import StateDB
 from engine.core.target_overlap import refuse_overlapping_targets
 
@@ -62,9 +63,9 @@ class RunOutcome:
         return out
 
 
-def profile_secrets(profile: Profile) -> list[str]:
-    """Strings from a profile that must never reach a log (none for today's kinds' own keys)."""
-    return []
+def profile_secrets(profile: Profile, folders: Folders) -> list[str]:
+    """Strings that must never reach a log: the kind's (rclone.conf passwords…) and the channels'."""
+    return run_secrets(profile, folders)
 
 
 def run_profile(
@@ -126,7 +127,8 @@ def _session(
     if lock is not None:
         lock.acquire()
     try:
-        with attach_daily_log(log_folder, profile_secrets(profile)):
+        secrets = profile_secrets(profile, folders)
+        with attach_daily_log(log_folder, secrets):
             notices: list[str] = []
             state = StateDB(folders.state_db, notices=notices)
             try:
@@ -140,7 +142,7 @@ def _session(
                     clock=clock,
                     started=clock(),
                     log_dir=str(log_folder),
-                    secrets=profile_secrets(profile),
+                    secrets=list(secrets),
                 )
                 ctx.warnings.extend(notices)
                 if not dry_run:

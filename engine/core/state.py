@@ -73,6 +73,20 @@ MIGRATIONS: list[str] = [
         pass_started TEXT, covered_since TEXT, files INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 4: notifications waiting for a channel (engine.notify.outbox): the message, never a password
+    # or a channel's address; one row per channel and occurrence (dedupe), so nothing goes twice.
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL, dedupe TEXT NOT NULL, profile TEXT,
+        created TEXT NOT NULL, message TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        claimed TEXT, sent TEXT,
+        UNIQUE (channel, dedupe)
+    );
+    CREATE INDEX outbox_waiting ON outbox(state, channel, id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _FAILURES_KEPT = 200

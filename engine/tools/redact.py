@@ -47,7 +47,7 @@ def redact_argv(argv: Sequence[str], known: Iterable[str] = ()) -> list[str]:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that masks secrets in every record's final message."""
+    """A logging filter that masks secrets in every record's final message, traceback included."""
 
     def __init__(self, known: Iterable[str] = ()) -> None:
         super().__init__()
@@ -58,4 +58,11 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message, self.known)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # A formatter prints ``exc_text`` when it is set, so the traceback is masked once, here.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.known)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.known)
         return True

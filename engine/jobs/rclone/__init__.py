@@ -19,6 +19,7 @@ from engine.core.context import RunContext
 from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.plan import ActionKind, Plan
+from engine.core.profiles import Profile, RcloneProfile
 from engine.core.report import ItemResult
 from engine.files.pathsafety import overlap_problem
 from engine.jobs.rclone import credentials, index, planner, preflight
@@ -30,12 +31,21 @@ from engine.jobs.rclone.tally import UPLOAD
 from engine.jobs.rclone.upload import upload
 from engine.tools.redact import redact
 
-__all__ = ["check", "execute", "plan", "verify"]
+__all__ = ["check", "execute", "plan", "secrets", "verify"]
 
 # Listing the whole remote beats asking file by file once many files go up at once.
 _TRAVERSE_MIN_FILES = 1000
 _TRAVERSE_SHARE = 0.05
 _ATTEMPT_NOTE = re.compile(r" \(attempt \d+\)$")
+
+
+def secrets(profile: Profile) -> list[str]:
+    """Every secret this profile's rclone calls could reveal (``engine.core.secrets`` asks, by name)."""
+    spec = profile.spec
+    if not isinstance(spec, RcloneProfile):
+        return []
+    config = spec.rclone.config.strip()
+    return credentials.collect(spec.rclone.remote.strip(), os.path.expanduser(config) if config else "")
 
 
 def _own_files(ctx: RunContext) -> list[str]:

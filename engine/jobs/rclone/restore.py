@@ -21,9 +21,11 @@ from engine.core.restore import RestoreEntry, RestorePoint
 from engine.files.copy_out import aside_name, check_conflicts
 from engine.files.pathsafety import join_inside
 from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp, versions_stamp
+from engine.jobs.rclone import credentials
 from engine.jobs.rclone.command import config_flags, remote_join
 from engine.jobs.rclone.preflight import find_rclone
 from engine.tools.process import ProcessResult, run_process
+from engine.tools.redact import redact
 
 LIST_TIMEOUT = 300.0
 DOWNLOAD_TIMEOUT = 6 * 3600.0
@@ -101,22 +103,29 @@ def parse_listing(text: str) -> list[RemoteVersion]:
     return sorted(found, key=lambda v: (-v.run.timestamp(), v.relative))
 
 
-def _check(result: ProcessResult, what: str) -> None:
+def _check(result: ProcessResult, what: str, secrets: Sequence[str] = ()) -> None:
+    """Raise ToolUnavailable with rclone's last words, secrets masked (the window shows them)."""
     if not result.ok:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ToolUnavailable(
-            f"rclone could not {what} (exit {result.returncode}): {detail[-1] if detail else ''}"
-        )
+        last = redact(detail[-1], secrets) if detail else ""
+        raise ToolUnavailable(f"rclone could not {what} (exit {result.returncode}): {last}")
 
 
 def list_versions(
-    binary: str, remote: str, *, config: str = "", run: Runner = run_process, missing_ok: Sequence[int] = (3,)
+    binary: str,
+    remote: str,
+    *,
+    config: str = "",
+    run: Runner = run_process,
+    missing_ok: Sequence[int] = (3,),
+    secrets: Sequence[str] = (),
 ) -> list[RemoteVersion]:
     """Every kept file on the remote; an empty list when there is no versions folder yet."""
-    result = run(list_argv(binary, remote, config=config), timeout=LIST_TIMEOUT, log_output=False)
+    argv = list_argv(binary, remote, config=config)
+    result = run(argv, timeout=LIST_TIMEOUT, log_output=False, secrets=secrets)
     if result.returncode in missing_ok:
         return []
-    _check(result, "list the remote's versions")
+    _check(result, "list the remote's versions", secrets)
     return parse_listing(result.stdout)
 
 
@@ -129,10 +138,11 @@ def download(
     config: str = "",
     overwrite: bool = False,
     run: Runner = run_process,
+    secrets: Sequence[str] = (),
 ) -> None:
     """Download one kept file into ``local_folder``."""
     argv = download_argv(binary, remote, version, local_folder, config=config, overwrite=overwrite)
-    _check(run(argv, timeout=DOWNLOAD_TIMEOUT), "download the version")
+    _check(run(argv, timeout=DOWNLOAD_TIMEOUT, secrets=secrets), "download the version", secrets)
 
 
 # -- the restore API (engine.core.restore) -----------------------------------------------------------
@@ -140,11 +150,17 @@ def download(
 IN_PLACE = True
 
 
+def _secrets(settings: RcloneSettings) -> list[str]:
+    """What rclone could show of this profile's passwords and tokens (masked in every message)."""
+    return credentials.collect(settings.remote, os.path.expanduser(settings.config.strip()))
+
+
 def restore_points(settings: RcloneSettings, *, run: Runner = run_process) -> list[RestorePoint]:
     """The remote's versions grouped by the run that kept them, newest first (one rclone listing)."""
     binary = find_rclone(settings.rclone)
     by_stamp: dict[str, list[RemoteVersion]] = {}
-    for version in list_versions(binary, settings.remote, config=settings.config, run=run):
+    secrets = _secrets(settings)
+    for version in list_versions(binary, settings.remote, config=settings.config, run=run, secrets=secrets):
         by_stamp.setdefault(version.stamp, []).append(version)
     return [
         RestorePoint(
@@ -177,7 +193,8 @@ def restore_entry(
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".rearguard-restore-", dir=target.parent) as staging:
         # Downloaded beside the target first, so the replaced file is kept only once the copy arrived.
-        download(binary, settings.remote, version, staging, config=settings.config, run=run)
+        secrets = _secrets(settings)
+        download(binary, settings.remote, version, staging, config=settings.config, run=run, secrets=secrets)
         arrived = Path(staging) / PurePosixPath(entry.path).name
         if not arrived.is_file():
             raise ToolUnavailable(f"rclone reported success but {entry.path} did not arrive")
