@@ -15,6 +15,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger("rearguard.files")
@@ -54,7 +55,11 @@ def temp_path_for(target: str | Path) -> str:
     return os.path.join(head, f"{TEMP_PREFIX}{_RUN_TOKEN}{next(_counter):x}.{tail[:120]}{TEMP_SUFFIX}")
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_folder(folder: str) -> None:
+    """Flush a folder's entries (a rename into it) to the disk; POSIX only.
+
+    Windows cannot open a folder for fsync; NTFS journals renames itself.
+    """
     if os.name != "posix":
         return
     try:
@@ -83,7 +88,7 @@ def atomic_write_bytes(target: str | Path, data: bytes, *, fsync: bool = True) -
         _remove_quietly(temp)
         raise
     if fsync:
-        _fsync_dir(os.path.dirname(os.fspath(target)))
+        fsync_folder(os.path.dirname(os.fspath(target)))
 
 
 def atomic_write_text(target: str | Path, text: str, *, fsync: bool = True) -> None:
@@ -139,6 +144,168 @@ def _copy_data(
             progress(done)
 
 
+@dataclass(slots=True)
+class _Staged:
+    temp: str
+    target: str
+    fd: int | None  # open until flushed
+    times: tuple[int, int]  # (atime_ns, mtime_ns) to give the installed file
+    size: int
+    before_install: Callable[[], None] | None = None
+    key: object = None
+
+
+# Why a batch: the guarantee is "flushed before renamed", and one fsync per small file costs a
+# journal commit each (measured: 100,000 files took 2.6x as long). A batch writes up to
+# BATCH_FILES temporaries, asks the OS to start writing all of them out at once (Linux:
+# posix_fadvise DONTNEED starts writeback without waiting), then fsyncs each: the first fsync
+# commits the allocations of the whole batch, the others find their data already on the disk.
+# Only then are the files renamed, and each folder is fsynced once. See ``InstallBatch.install``.
+BATCH_FILES = 64
+BATCH_BYTES = 64 * 1024 * 1024
+_FADVISE = hasattr(os, "posix_fadvise") and sys.platform.startswith("linux")
+
+
+class InstallBatch:
+    """Copies written to temporary names, flushed to the disk and renamed into place together.
+
+    Not thread-safe: one batch per worker.
+    """
+
+    def __init__(self, max_files: int = BATCH_FILES, max_bytes: int = BATCH_BYTES) -> None:
+        self._staged: list[_Staged] = []
+        self._bytes = 0
+        self._max_files = max_files
+        self._max_bytes = max_bytes
+
+    def __len__(self) -> int:
+        return len(self._staged)
+
+    @property
+    def full(self) -> bool:
+        return len(self._staged) >= self._max_files or self._bytes >= self._max_bytes
+
+    def add(self, staged: _Staged) -> None:
+        self._staged.append(staged)
+        self._bytes += staged.size
+
+    def install(self) -> list[tuple[object, OSError | None]]:
+        """Flush every staged file, set its mtime, rename it into place, then flush the folders.
+
+        Returns ``(key, None)`` for each installed file and ``(key, error)`` for each that was not
+        (its temporary file removed), in the order they were added. The batch is empty afterwards.
+        The mtime is set after the data is on the disk: a crash that loses the data then also
+        loses the mtime, and the next run sees a changed file and copies it again.
+        """
+        staged, self._staged, self._bytes = self._staged, [], 0
+        outcome: dict[int, OSError | None] = {}
+        try:
+            if _FADVISE and len(staged) > 1:
+                for item in staged:
+                    _start_writeback(item)
+            for index, item in enumerate(staged):
+                try:
+                    _flush_and_close(item)
+                except OSError as error:
+                    outcome[index] = error
+            folders: dict[str, None] = {}
+            for index, item in enumerate(staged):
+                if index in outcome:
+                    _remove_quietly(item.temp)
+                    continue
+                try:
+                    if item.before_install is not None:
+                        item.before_install()
+                    os.replace(item.temp, item.target)
+                    outcome[index] = None
+                    folders[os.path.dirname(item.target)] = None
+                except OSError as error:
+                    _remove_quietly(item.temp)
+                    outcome[index] = error
+            for folder in folders:
+                fsync_folder(folder)
+        except BaseException:
+            for index, item in enumerate(staged):
+                if index not in outcome:
+                    _close_quietly(item)
+                    _remove_quietly(item.temp)
+            raise
+        return [(item.key, outcome[index]) for index, item in enumerate(staged)]
+
+    def discard(self) -> None:
+        """Remove every staged temporary file (a run stopped by an unexpected error)."""
+        staged, self._staged, self._bytes = self._staged, [], 0
+        for item in staged:
+            _close_quietly(item)
+            _remove_quietly(item.temp)
+
+
+def _start_writeback(item: _Staged) -> None:
+    if item.fd is None:
+        return
+    try:
+        os.posix_fadvise(item.fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass  # only a hint; the fsync that follows is the guarantee
+
+
+def _flush_and_close(item: _Staged) -> None:
+    fd, item.fd = item.fd, None
+    if fd is None:
+        return
+    try:
+        os.fsync(fd)
+        if _UTIME_FD:
+            os.utime(fd, ns=item.times)
+    finally:
+        os.close(fd)
+    if not _UTIME_FD:
+        os.utime(item.temp, ns=item.times)
+
+
+def _close_quietly(item: _Staged) -> None:
+    fd, item.fd = item.fd, None
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _stage(
+    source: str,
+    target: str,
+    expect_size: int,
+    expect_mtime_ns: int,
+    cancel: threading.Event | None,
+    progress: Callable[[int], None] | None,
+) -> _Staged:
+    """Copy ``source`` into a fresh temporary file beside ``target``; the file is left open."""
+    temp = temp_path_for(target)
+    src_fd = os.open(source, os.O_RDONLY | _O_BINARY)
+    try:
+        before = os.fstat(src_fd)
+        if before.st_size != expect_size or before.st_mtime_ns != expect_mtime_ns:
+            raise ChangedWhileCopying(f"changed since the scan: {source}")
+        dst_fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
+        try:
+            copied = _copy_data(src_fd, dst_fd, before.st_size, cancel, progress)
+            after = os.fstat(src_fd)
+            if (
+                copied != before.st_size
+                or after.st_size != before.st_size
+                or after.st_mtime_ns != before.st_mtime_ns
+            ):
+                raise ChangedWhileCopying(f"changed while being copied: {source}")
+        except BaseException:
+            os.close(dst_fd)
+            _remove_quietly(temp)
+            raise
+    finally:
+        os.close(src_fd)
+    return _Staged(temp, target, dst_fd, (before.st_atime_ns, before.st_mtime_ns), copied)
+
+
 def copy_file_atomic(
     source: str,
     target: str,
@@ -148,48 +315,30 @@ def copy_file_atomic(
     cancel: threading.Event | None = None,
     progress: Callable[[int], None] | None = None,
     before_install: Callable[[], None] | None = None,
-    fsync: bool = False,
+    batch: InstallBatch | None = None,
+    key: object = None,
 ) -> int:
-    """Copy ``source`` to a temporary file beside ``target``, keep its mtime, rename into place.
+    """Copy ``source`` to a temporary file beside ``target``, flush it, keep its mtime, rename into place.
 
     Raises ChangedWhileCopying (nothing installed) when the source's size or mtime differ from
     what the plan saw, before or after the copy. ``before_install`` runs just before the rename
     (the caller moves the old target to versions there). Returns the bytes copied.
+
+    With ``batch``, the copy is only written to its temporary name: ``batch.install()`` flushes
+    and renames it later, together with the rest of the batch, and reports it under ``key``.
     """
-    temp = temp_path_for(target)
-    src_fd = os.open(source, os.O_RDONLY | _O_BINARY)
-    try:
-        before = os.fstat(src_fd)
-        if before.st_size != expect_size or before.st_mtime_ns != expect_mtime_ns:
-            raise ChangedWhileCopying(f"changed since the scan: {source}")
-        dst_fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
-        try:
-            try:
-                copied = _copy_data(src_fd, dst_fd, before.st_size, cancel, progress)
-                after = os.fstat(src_fd)
-                if (
-                    copied != before.st_size
-                    or after.st_size != before.st_size
-                    or after.st_mtime_ns != before.st_mtime_ns
-                ):
-                    raise ChangedWhileCopying(f"changed while being copied: {source}")
-                if _UTIME_FD:
-                    os.utime(dst_fd, ns=(before.st_atime_ns, before.st_mtime_ns))
-                if fsync:
-                    os.fsync(dst_fd)
-            finally:
-                os.close(dst_fd)
-            if not _UTIME_FD:
-                os.utime(temp, ns=(before.st_atime_ns, before.st_mtime_ns))
-            if before_install is not None:
-                before_install()
-            os.replace(temp, target)
-        except BaseException:
-            _remove_quietly(temp)
-            raise
-    finally:
-        os.close(src_fd)
-    return copied
+    staged = _stage(source, target, expect_size, expect_mtime_ns, cancel, progress)
+    staged.before_install = before_install
+    staged.key = key
+    if batch is not None:
+        batch.add(staged)
+        return staged.size
+    single = InstallBatch()
+    single.add(staged)
+    for _key, error in single.install():
+        if error is not None:
+            raise error
+    return staged.size
 
 
 def make_symlink_atomic(link_target: str, target: str) -> None:

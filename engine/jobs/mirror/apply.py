@@ -1,7 +1,9 @@
 """Execute a mirror plan: folders, then copies (in parallel), then deletes — each safely.
 
-Copies go through ``copy_file_atomic`` (temp file, rename). A replaced entry moves to versions just
-before the new one is renamed in. Deletes run last and are skipped when any copy failed.
+Copies go through ``copy_file_atomic`` into an ``InstallBatch`` per worker: a batch of temporary
+files is flushed to the disk, then renamed into place, then its folders are flushed; a file is done
+only after that. A replaced entry moves to versions just before the new one is renamed in. Deletes
+run last and are skipped when any copy failed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from engine.core.context import RunContext
 from engine.core.events import ItemFinished, ItemProgress, ItemStarted, Reporter
 from engine.core.plan import Action, ActionKind
 from engine.core.report import ItemResult
-from engine.files.atomic import ChangedWhileCopying, CopyCancelled, copy_file_atomic, make_symlink_atomic
+from engine.files.atomic import (
+    ChangedWhileCopying,
+    CopyCancelled,
+    InstallBatch,
+    copy_file_atomic,
+    fsync_folder,
+    make_symlink_atomic,
+)
 from engine.jobs.mirror.versions import move_to_versions, remove_entry
 
 log = logging.getLogger("rearguard.mirror")
@@ -84,7 +93,10 @@ class Mirror:
     def make_folders(self, actions: Sequence[Action]) -> tuple[list[ItemResult], set[str]]:
         results: list[ItemResult] = []
         failed: set[str] = set()
-        os.makedirs(self.replica, exist_ok=True)
+        parents: dict[str, None] = {}
+        if not os.path.isdir(self.replica):
+            os.makedirs(self.replica, exist_ok=True)
+            parents[os.path.dirname(self.replica)] = None
         for action in actions:
             if self.ctx.cancel.is_set():
                 break
@@ -101,6 +113,7 @@ class Mirror:
                 if action.kind is ActionKind.REPLACE:
                     self._set_aside(action.path)
                 os.mkdir(_real(self.replica, action.path))
+                parents[_real(self.replica, parent) if parent else self.replica] = None
                 status, message = "done", ""
             except FileExistsError:
                 status, message = "done", ""
@@ -109,11 +122,14 @@ class Mirror:
                 status, message = "failed", f"folder cannot be created: {_reason(error)}"
             results.append(ItemResult(action.path, action.kind.value, status, message))
             self.report(ItemFinished(action.path, action.kind.value, status, 0, message))
+        for folder in parents:  # the new folders' names on the disk before files are renamed into them
+            fsync_folder(folder)
         return results, failed
 
     # -- files -----------------------------------------------------------------------------------
 
-    def _copy_one(self, action: Action) -> ItemResult:
+    def _copy_one(self, action: Action, batch: InstallBatch, index: int) -> ItemResult | None:
+        """Copy one file into ``batch`` (None: staged, installed with the batch) or say why not."""
         rel, kind = action.path, action.kind.value
         target = _real(self.replica, rel)
         before: Callable[[], None] | None = (
@@ -143,28 +159,59 @@ class Mirror:
                 cancel=self.ctx.cancel,
                 progress=progress,
                 before_install=before,
+                batch=batch,
+                key=index,
             )
-            return ItemResult(rel, kind, "done", "", action.bytes)
+            return None
         except CopyCancelled:
             return ItemResult(rel, kind, "skipped", "cancelled")
         except FileNotFoundError as error:
-            if not os.path.lexists(_real(self.source, rel)):
-                if not os.path.isdir(self.source):  # the share or disk went away, not just this file
-                    return ItemResult(rel, kind, "failed", SOURCE_GONE)
-                return ItemResult(rel, kind, "skipped", "no longer in the source")
-            return ItemResult(rel, kind, "failed", _reason(error))
+            return self._missing(action, error)
         except OSError as error:
             return ItemResult(rel, kind, "failed", _reason(error))
 
-    def _copy_chunk(self, chunk: Sequence[Action]) -> list[ItemResult]:
-        out = []
-        for action in chunk:
-            if self.ctx.cancel.is_set():
-                break
-            result = self._copy_one(action)
-            out.append(result)
+    def _missing(self, action: Action, error: OSError) -> ItemResult:
+        rel, kind = action.path, action.kind.value
+        if not os.path.lexists(_real(self.source, rel)):
+            if not os.path.isdir(self.source):  # the share or disk went away, not just this file
+                return ItemResult(rel, kind, "failed", SOURCE_GONE)
+            return ItemResult(rel, kind, "skipped", "no longer in the source")
+        return ItemResult(rel, kind, "failed", _reason(error))
+
+    def _install(self, batch: InstallBatch, chunk: Sequence[Action], out: list[ItemResult | None]) -> None:
+        """Flush and rename the batch's files into place; only then is each one done."""
+        if not batch:
+            return
+        for key, error in batch.install():
+            assert isinstance(key, int)
+            action = chunk[key]
+            if error is None:
+                result = ItemResult(action.path, action.kind.value, "done", "", action.bytes)
+            else:
+                result = ItemResult(action.path, action.kind.value, "failed", _reason(error))
+            out[key] = result
             self.report(ItemFinished(result.path, result.action, result.status, result.bytes, result.message))
-        return out
+
+    def _copy_chunk(self, chunk: Sequence[Action]) -> list[ItemResult]:
+        out: list[ItemResult | None] = [None] * len(chunk)
+        batch = InstallBatch()
+        try:
+            for index, action in enumerate(chunk):
+                if self.ctx.cancel.is_set():
+                    break
+                result = self._copy_one(action, batch, index)
+                if result is not None:
+                    out[index] = result
+                    self.report(
+                        ItemFinished(result.path, result.action, result.status, result.bytes, result.message)
+                    )
+                elif batch.full:
+                    self._install(batch, chunk, out)
+            self._install(batch, chunk, out)  # cancelled or not: what is staged is whole, keep it
+        except BaseException:
+            batch.discard()
+            raise
+        return [result for result in out if result is not None]
 
     def copy_files(self, actions: Sequence[Action], failed_dirs: set[str]) -> list[ItemResult]:
         results: list[ItemResult] = []

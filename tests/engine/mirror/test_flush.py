@@ -1,0 +1,160 @@
+"""A copy is on the disk before it gets its real name: fsync, then mtime, then rename, then the folder.
+
+A power cut cannot be simulated here; instead every call to ``os.fsync``, ``os.utime`` and
+``os.replace`` is recorded (by inode, so temporary and real names are the same file) and the order
+is checked for every file a run installs.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.files import atomic
+from engine.files.atomic import InstallBatch, copy_file_atomic, is_temp_name
+from tests.engine.flush_recorder import Recorder
+from tests.engine.mirror.conftest import MirrorRun
+from tests.engine.mirror.trees import make_tree, snapshot
+
+T0 = 1_700_000_000
+posix_only = pytest.mark.skipif(os.name != "posix", reason="folders are fsynced on POSIX only")
+
+
+def test_every_mirrored_file_is_flushed_before_its_rename(
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"d{i % 7}/f{i:03}.txt": f"content {i}" * (i % 5) for i in range(300)}
+    files["big.bin"] = "x" * (2 * 1024 * 1024)  # a file with progress events, its own batch
+    make_tree(tmp_path / "src", files, mtime=T0)
+    recorder = Recorder(str(tmp_path / "dst")).install(monkeypatch)
+    outcome = mirror()
+    assert outcome.exit_code == 0
+    installed = recorder.check_installed_safely()
+    assert len(installed) == len(files)
+    assert snapshot(tmp_path / "dst") == snapshot(tmp_path / "src")
+    assert (tmp_path / "dst" / "d3" / "f003.txt").stat().st_mtime_ns == T0 * 10**9
+
+
+def test_a_replaced_file_is_flushed_before_the_old_one_is_set_aside(
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "src", {"a.txt": "one", "b.txt": "two"}, mtime=T0)
+    mirror()
+    make_tree(tmp_path / "src", {"a.txt": "one, changed"}, mtime=T0 + 60)
+    recorder = Recorder(str(tmp_path / "dst")).install(monkeypatch)
+    set_aside_at: list[int] = []
+    import engine.jobs.mirror.apply as apply
+
+    real_move = apply.move_to_versions
+
+    def move(*args: Any) -> str:
+        set_aside_at.append(len(recorder.events))
+        return real_move(*args)
+
+    monkeypatch.setattr(apply, "move_to_versions", move)
+    assert mirror().exit_code == 0
+    assert recorder.check_installed_safely() == [str(tmp_path / "dst" / "a.txt")]
+    fsynced_first = [op for op, _, _ in recorder.events[: set_aside_at[0]]]
+    assert "fsync" in fsynced_first  # the new copy was safe before the old one moved away
+
+
+def test_single_copy_is_flushed_before_its_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "s.txt"
+    source.write_text("data")
+    os.utime(source, (T0, T0))
+    (tmp_path / "out").mkdir()
+    recorder = Recorder(str(tmp_path / "out")).install(monkeypatch)
+    info = source.stat()
+    copy_file_atomic(
+        str(source),
+        str(tmp_path / "out" / "s.txt"),
+        expect_size=info.st_size,
+        expect_mtime_ns=info.st_mtime_ns,
+    )
+    assert recorder.check_installed_safely() == [str(tmp_path / "out" / "s.txt")]
+    assert (tmp_path / "out" / "s.txt").stat().st_mtime_ns == T0 * 10**9
+
+
+def test_a_file_whose_flush_fails_is_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    sources = []
+    for name, size in (("a", 10), ("b", 12), ("c", 14)):  # b's temporary file is known by its size
+        path = tmp_path / name
+        path.write_text(name * size)
+        sources.append(path)
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size == 12:
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    batch = InstallBatch()
+    for key, path in enumerate(sources):
+        info = path.stat()
+        copy_file_atomic(
+            str(path),
+            str(out / path.name),
+            expect_size=info.st_size,
+            expect_mtime_ns=info.st_mtime_ns,
+            batch=batch,
+            key=key,
+        )
+    assert len(batch) == 3 and not (out / "a").exists()  # nothing under a real name before install
+    outcome = batch.install()
+    assert [(key, None if error is None else error.errno) for key, error in outcome] == [
+        (0, None),
+        (1, errno.EIO),
+        (2, None),
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["a", "c"]  # no temporary file left either
+    assert len(batch) == 0
+
+
+def test_discarding_a_batch_leaves_no_temporary_file(tmp_path: Path) -> None:
+    source = tmp_path / "s"
+    source.write_text("x")
+    (tmp_path / "out").mkdir()
+    batch = InstallBatch()
+    info = source.stat()
+    copy_file_atomic(
+        str(source),
+        str(tmp_path / "out" / "s"),
+        expect_size=info.st_size,
+        expect_mtime_ns=info.st_mtime_ns,
+        batch=batch,
+    )
+    assert any(is_temp_name(p.name) for p in (tmp_path / "out").iterdir())
+    batch.discard()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_batch_is_full_at_its_file_or_byte_limit() -> None:
+    batch = InstallBatch(max_files=2, max_bytes=100)
+    batch.add(atomic._Staged("t1", "x", None, (0, 0), 10))
+    assert not batch.full
+    batch.add(atomic._Staged("t2", "y", None, (0, 0), 10))
+    assert batch.full
+    big = InstallBatch(max_files=10, max_bytes=100)
+    big.add(atomic._Staged("t3", "z", None, (0, 0), 100))
+    assert big.full
+
+
+@posix_only
+def test_new_folders_are_flushed_into_their_parents(
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "src", {"new/deeper/f.txt": "x"}, mtime=T0)
+    recorder = Recorder(str(tmp_path / "dst")).install(monkeypatch)
+    assert mirror().exit_code == 0
+    synced = {inode for op, inode, _ in recorder.events if op == "fsync"}
+    assert os.stat(tmp_path / "dst").st_ino in synced  # holds the new folder 'new'
+    assert os.stat(tmp_path / "dst" / "new").st_ino in synced  # holds 'deeper'
