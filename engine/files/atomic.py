@@ -74,6 +74,18 @@ def fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
+def flush_file(path: str) -> None:
+    """Flush a file another program wrote (an export) to the disk before it is renamed into place.
+
+    Opened for writing: Windows flushes only a handle with write access.
+    """
+    fd = os.open(path, os.O_RDWR | _O_BINARY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(target: str | Path, data: bytes, *, fsync: bool = True) -> None:
     """Write ``data`` to ``target`` via a temporary file, fsync and rename."""
     temp = temp_path_for(target)

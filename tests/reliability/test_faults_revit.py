@@ -52,8 +52,11 @@ def _run(server: FakeServer, tool: Path, target: Path, folders: Folders, paralle
 
 
 def _exports(target: Path) -> dict[str, bytes]:
+    """Every file under the target but its versions folder (earlier exports of a day, set aside)."""
     out = {}
-    for here, _dirs, names in os.walk(target):
+    for here, dirs, names in os.walk(target):
+        if Path(here) == target and ".rearguard" in dirs:
+            dirs.remove(".rearguard")
         for name in names:
             path = Path(here) / name
             out[path.relative_to(target).as_posix()] = path.read_bytes()
@@ -89,6 +92,8 @@ def test_hanging_and_crashing_tools_fail_alone_and_the_next_run_exports_them(
             assert BAD[name] in message, (name, message)
         assert failed == {}
         assert _exports(target) == before, "a failed export replaced a good one, or left a file"
+        kept = sorted(p.relative_to(target).parts[-1] for p in (target / ".rearguard").rglob("*.rvt"))
+        assert kept == [f"Good {n}.rvt" for n in range(3)]  # the good ones exported again: earlier kept
         for pid in server.hang_pids():
             deadline = time.monotonic() + 5
             while pid_alive(pid) and time.monotonic() < deadline:

@@ -1,9 +1,15 @@
 """Exporting models with RevitServerTool, one at a time by default, each under the timeout.
 
 Each export goes into a fresh temporary folder beside its final place (a name the next run
-recognises as a leftover); the tool writes ``<temp folder>/<model>.rvt``, the file is checked, and
-only a good file is renamed into ``<target>/<YYYY-MM-DD>/<model path>``. A failed, hung or
-interrupted export therefore never leaves a file that looks good.
+recognises as a leftover); the tool writes ``<temp folder>/<model>.rvt``, the file is checked and
+flushed to the disk, and only a good file is renamed into ``<target>/<YYYY-MM-DD>/<model path>``
+(then that folder is flushed). A failed, hung or interrupted export therefore never leaves a file
+that looks good.
+
+Nothing good is overwritten blindly. An earlier export of the same model on the same day is moved
+to ``<target>/.rearguard/versions/<run stamp>/<YYYY-MM-DD>/<model path>`` only once the new one has
+passed every check. A new export below half the size of the previous good one is kept beside it
+as ``<model>.below-half-<HHMMSS>Z.rvt`` with a warning, and the previous one stays where it is.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from engine.core.context import RunContext
 from engine.core.errors import ToolUnavailable
@@ -23,17 +30,20 @@ from engine.core.events import ItemFinished, ItemStarted
 from engine.core.plan import Action, Plan
 from engine.core.profiles import RevitSettings, expand
 from engine.core.report import ItemResult, human_bytes
-from engine.files.atomic import temp_path_for
+from engine.files.atomic import flush_file, fsync_folder, temp_path_for
+from engine.jobs.revit.export_history import PreviousExport, previous_exports
 from engine.jobs.revit.model_paths import ModelPath, classify, expected_folder, model_folder, os_path
 from engine.jobs.revit.planner import (
+    KEPT_BESIDE,
     detail_value,
     revit_settings,
     rows_in_order,
+    target_folder,
     timeout_seconds,
 )
-from engine.jobs.revit.retention import clean_leftovers
+from engine.jobs.revit.retention import beside_name, clean_leftovers, version_path
 from engine.jobs.revit.tool_command import build_argv, exit_problem, tool_encoding, tool_message
-from engine.jobs.revit.verify import export_problem
+from engine.jobs.revit.verify import export_problem, size_warning
 from engine.tools.process import run_process
 
 log = logging.getLogger("rearguard.revit")
@@ -53,7 +63,10 @@ class Exporter:
     settings: RevitSettings
     timeout: float
     encoding: str
+    target: str = ""
+    previous: dict[str, PreviousExport] = field(default_factory=dict)
     broken: str | None = None
+    kept_beside: dict[str, str] = field(default_factory=dict)  # model -> where a too-small export went
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -122,19 +135,64 @@ class Exporter:
         if problem is not None:
             log.warning("%s: export failed: %s", model.raw, problem)
             return _failed(action.path, problem)
-        size = os.stat(os_path(temp_file)).st_size
         try:
-            os.replace(os_path(temp_file), os_path(final))
+            size = os.stat(os_path(temp_file)).st_size
+            flush_file(os_path(temp_file))
+        except OSError as error:
+            return _failed(
+                action.path, f"the export cannot be flushed to the disk: {error.strerror or error}"
+            )
+        too_small = size_warning(size, self._baseline(action.path, final))
+        try:
+            where = self._install(model, temp_file, final, set_aside=too_small is None)
         except OSError as error:
             return _failed(
                 action.path, f"cannot put the export in place at {final}: {error.strerror or error}"
             )
-        log.info("%s: exported %s in %.1fs to %s", model.raw, human_bytes(size), result.seconds, final)
+        log.info("%s: exported %s in %.1fs to %s", model.raw, human_bytes(size), result.seconds, where)
         message = f"exported {human_bytes(size)} in {result.seconds:.1f}s"
         warning = detail_value(action, "warning")
         if warning:
             message += f"; warning: {warning}"
+        if too_small is not None:
+            kept = (
+                f"{too_small}; it is kept beside the previous one as {os.path.basename(where)}, not over it"
+            )
+            self.ctx.warn(f"{model.raw}: {kept}")
+            message += f"; warning: {kept}"
+            with self._lock:
+                self.kept_beside[action.path] = where
         return ItemResult(action.path, ACTION, "done", message, size)
+
+    def _baseline(self, item: str, final: str) -> PreviousExport | None:
+        """What a new export is compared with: today's earlier export, else the last good one."""
+        try:
+            info = os.stat(os_path(final))
+        except OSError:
+            return self.previous.get(item)
+        when = datetime.fromtimestamp(info.st_mtime, UTC).isoformat(timespec="seconds")
+        return PreviousExport(info.st_size, when, final)
+
+    def _install(self, model: ModelPath, temp_file: str, final: str, *, set_aside: bool) -> str:
+        """Rename the checked, flushed export into place; returns where it went.
+
+        ``set_aside``: an earlier export at ``final`` moves to the versions folder first. Without
+        it (a suspiciously small export) the new file goes beside ``final`` under its own name.
+        """
+        folders = [os.path.dirname(final)]
+        where = final
+        if not set_aside:
+            where = beside_name(final, self.ctx.started)
+        elif os.path.lexists(os_path(final)):
+            kept = version_path(self.target, self.ctx.run_stamp, final)
+            os.makedirs(os_path(os.path.dirname(kept)), exist_ok=True)
+            os.replace(os_path(final), os_path(kept))
+            folders.append(os.path.dirname(kept))
+            log.info("%s: the earlier export of today is kept as %s", model.raw, kept)
+        os.replace(os_path(temp_file), os_path(where))
+        for folder in folders:
+            fsync_folder(os_path(folder))
+        return where
 
 
 def _note_result(ctx: RunContext, note: Action) -> ItemResult:
@@ -159,7 +217,14 @@ def run_exports(ctx: RunContext, plan: Plan) -> list[ItemResult]:
         cleaned = clean_leftovers(folder)
         if cleaned:
             log.info("removed %d temporary export(s) left by an interrupted run", cleaned)
-        exporter = Exporter(ctx, settings, timeout_seconds(ctx), tool_encoding())
+        exporter = Exporter(
+            ctx,
+            settings,
+            timeout_seconds(ctx),
+            tool_encoding(),
+            target=target_folder(ctx),
+            previous=previous_exports(ctx.state, ctx.name),
+        )
         if settings.parallel <= 1:
             for action in plan.actions:
                 done[id(action)] = exporter.export(action)
@@ -167,6 +232,7 @@ def run_exports(ctx: RunContext, plan: Plan) -> list[ItemResult]:
             with ThreadPoolExecutor(settings.parallel, thread_name_prefix="revit-export") as pool:
                 for action, result in zip(plan.actions, pool.map(exporter.export, plan.actions), strict=True):
                     done[id(action)] = result
+        plan.extra[KEPT_BESIDE] = dict(exporter.kept_beside)  # verify checks them where they are
         if exporter.broken is not None and not any(r.status == "done" for r in done.values()):
             raise ToolUnavailable(exporter.broken)
     return [done[id(entry)] for entry in rows_in_order(plan)]

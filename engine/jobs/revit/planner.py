@@ -43,6 +43,9 @@ from engine.jobs.revit.model_paths import (
 )
 from engine.jobs.revit.model_table import TableRow, read_model_table
 
+# Plan.extra key: model -> where an export below half the previous one was kept (set by execute).
+KEPT_BESIDE = "kept_beside"
+
 
 def revit_settings(ctx: RunContext) -> RevitSettings:
     settings = getattr(ctx.profile.spec, "revit", None)

@@ -1,5 +1,8 @@
 """Dated export folders: removing the old ones after a good run, and leftovers of killed runs.
 
+Also the versions folder (``<target>/.rearguard/versions/<run stamp>/``, earlier exports of the
+same day set aside by a later one): its folders older than ``keep_days`` are removed too.
+
 A run with a 24-hour window exports only recently edited models, so an old dated folder can hold
 the only copy of a model nobody has touched since. The rule therefore is: a dated folder older
 than ``keep_days`` is removed only when every model in it has a newer copy in a later dated
@@ -14,14 +17,38 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from engine.files.atomic import is_temp_name, remove_leftovers, remove_tree
+from engine.files.versions import VERSIONS_FOLDER, parse_versions_stamp
 from engine.jobs.revit.model_paths import MODEL_SUFFIX, os_path
 
 log = logging.getLogger("rearguard.revit")
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+BELOW_HALF = ".below-half-"
+_BELOW_HALF = re.compile(r"\.below-half-\d{6}Z(?:-\d+)?\.rvt$", re.IGNORECASE)
+
+
+def beside_name(final: str, started: datetime) -> str:
+    """Where an export below half the previous one is kept: ``<model>.below-half-<HHMMSS>Z.rvt``.
+
+    Retention does not count such a file as a copy of its model, so the previous (bigger) export
+    stays the model's newest copy and is not pruned because of it.
+    """
+    stem, suffix = os.path.splitext(final)
+    base = f"{stem}{BELOW_HALF}{started.astimezone(UTC):%H%M%S}Z"
+    name, number = f"{base}{suffix}", 1
+    while os.path.lexists(os_path(name)):
+        number += 1
+        name = f"{base}-{number}{suffix}"
+    return name
+
+
+def version_path(target: str, stamp: str, final: str) -> str:
+    """Where an earlier export moves when a new one replaces it: the target's versions folder."""
+    relative = os.path.relpath(final, target)
+    return os.path.join(target, *VERSIONS_FOLDER.split("/"), stamp, relative)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +87,7 @@ def model_copies(folder: str) -> tuple[set[str], list[str]]:
         for name in files:
             if is_temp_name(name):
                 leftovers.append(os.path.join(here, name))
-            elif name.lower().endswith(MODEL_SUFFIX):
+            elif name.lower().endswith(MODEL_SUFFIX) and not _BELOW_HALF.search(name):
                 relative = os.path.relpath(os.path.join(here, name), os_path(folder))
                 models.add(relative.replace(os.sep, "/").casefold())
     return models, leftovers
@@ -110,10 +137,27 @@ def prune_dated_folders(target: str, today: date, keep_days: int) -> Pruned:
     remove, kept = folders_to_remove(contents, today, keep_days)
     removed: list[str] = []
     failed: list[tuple[str, str]] = []
-    for day in remove:
-        problem = remove_tree(os_path(folders[day]))
+    old = [folders[day] for day in remove] + old_versions(target, today, keep_days)
+    for folder in old:
+        problem = remove_tree(os_path(folder))
         if problem is None:
-            removed.append(folders[day])
+            removed.append(folder)
         else:  # only what is really gone counts; the caller warns about the rest
-            failed.append((folders[day], problem))
+            failed.append((folder, problem))
     return Pruned(removed, [folders[day] for day in kept], failed, cleaned)
+
+
+def old_versions(target: str, today: date, keep_days: int) -> list[str]:
+    """The versions folders (earlier exports of the same day, set aside) older than ``keep_days``."""
+    root = os.path.join(target, *VERSIONS_FOLDER.split("/"))
+    cutoff = today - timedelta(days=keep_days)
+    found = []
+    try:
+        with os.scandir(os_path(root)) as entries:
+            for entry in entries:
+                stamp = parse_versions_stamp(entry.name)
+                if stamp is not None and entry.is_dir(follow_symlinks=False) and stamp.date() < cutoff:
+                    found.append(os.path.join(root, entry.name))
+    except OSError:
+        return []
+    return sorted(found)

@@ -2,7 +2,9 @@
 
 1. the file exists; 2. it is not empty and starts with the OLE2 header; 3. it was written after
 the export started; 4. (a warning, not a failure) it is not below half the previous good export
-of the same model. The tool's exit code alone is never trusted.
+of the same model; one that is, is kept beside the previous one instead of over it. The tool's
+exit code alone is never trusted. 1-4 run before the export is renamed into place; 1-3 again on
+the installed file in the verify phase.
 """
 
 from __future__ import annotations
@@ -15,14 +17,9 @@ from dataclasses import replace
 from engine.core.context import RunContext
 from engine.core.plan import Plan
 from engine.core.report import ItemResult, human_bytes
-from engine.jobs.revit.export_history import (
-    ExportRecord,
-    PreviousExport,
-    previous_exports,
-    record_run,
-)
+from engine.jobs.revit.export_history import ExportRecord, PreviousExport, record_run
 from engine.jobs.revit.model_paths import os_path
-from engine.jobs.revit.planner import detail_value, rows_in_order
+from engine.jobs.revit.planner import KEPT_BESIDE, detail_value, rows_in_order
 
 log = logging.getLogger("rearguard.revit")
 
@@ -78,15 +75,15 @@ def verify_exports(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> li
     if len(entries) != len(results):
         raise ValueError(f"{len(results)} results for {len(entries)} table rows")
     planned = {id(action) for action in plan.actions}
-    previous = previous_exports(ctx.state, ctx.name)
+    kept_beside: dict[str, str] = plan.extra.get(KEPT_BESIDE, {})
     checked: list[ItemResult] = []
     exported: list[ExportRecord] = []
     failed: list[tuple[str, str]] = []
     for entry, result in zip(entries, results, strict=True):
         if id(entry) in planned:
             if result.status == "done":
-                destination = str(detail_value(entry, "destination"))
-                result = _check_installed(ctx, result, destination, previous.get(result.path))
+                destination = kept_beside.get(result.path) or str(detail_value(entry, "destination"))
+                result = _check_installed(result, destination)
                 if result.status == "done":
                     exported.append(ExportRecord(result.path, result.bytes, destination))
             if result.status != "done":
@@ -97,9 +94,9 @@ def verify_exports(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> li
     return checked
 
 
-def _check_installed(
-    ctx: RunContext, result: ItemResult, destination: str, previous: PreviousExport | None
-) -> ItemResult:
+def _check_installed(result: ItemResult, destination: str) -> ItemResult:
+    """Check the export where it was installed (its size against the previous one was checked
+    before it was renamed into place: see ``size_warning`` in export.py)."""
     problem = export_problem(destination)
     if problem:
         log.warning("%s: the installed export failed its check: %s", result.path, problem)
@@ -109,8 +106,4 @@ def _check_installed(
             bytes=0,
             message=f"the export failed its check after installing: {problem}",
         )
-    warning = size_warning(result.bytes, previous)
-    if warning is None:
-        return result
-    ctx.warn(f"{result.path}: {warning}")
-    return replace(result, message=f"{result.message}; warning: {warning}")
+    return result
