@@ -141,6 +141,7 @@ class Mirror:
                 if before is not None:
                     before()
                 make_symlink_atomic(str(link), target)
+                fsync_folder(os.path.dirname(target))
                 return ItemResult(rel, kind, "done", "", 0)
             big = action.bytes >= _BIG
             progress = None

@@ -158,3 +158,36 @@ def test_new_folders_are_flushed_into_their_parents(
     synced = {inode for op, inode, _ in recorder.events if op == "fsync"}
     assert os.stat(tmp_path / "dst").st_ino in synced  # holds the new folder 'new'
     assert os.stat(tmp_path / "dst" / "new").st_ino in synced  # holds 'deeper'
+
+
+@posix_only
+def test_a_read_only_export_can_still_be_flushed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "export.rvt"
+    path.write_bytes(b"x")
+    real_open = os.open
+    flushed: list[int] = []
+
+    def refusing_open(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_RDWR:
+            raise PermissionError(13, "Permission denied")  # as for a read-only file (not as root)
+        return real_open(name, flags, *args, **kwargs)
+
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "open", refusing_open)
+    monkeypatch.setattr(os, "fsync", lambda fd: (flushed.append(fd), real_fsync(fd))[1])
+    atomic.flush_file(str(path))
+    assert len(flushed) == 1
+
+
+@posix_only
+def test_a_mirrored_link_has_its_folder_flushed(
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "src" / "d").mkdir(parents=True)
+    (tmp_path / "src" / "d" / "link").symlink_to("elsewhere")
+    (tmp_path / "dst" / "d").mkdir(parents=True)
+    recorder = Recorder(str(tmp_path / "dst")).install(monkeypatch)
+    assert mirror().exit_code == 0
+    assert os.readlink(tmp_path / "dst" / "d" / "link") == "elsewhere"
+    synced = {inode for op, inode, _ in recorder.events if op == "fsync"}
+    assert os.stat(tmp_path / "dst" / "d").st_ino in synced
