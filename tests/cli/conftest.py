@@ -30,11 +30,14 @@ CLI = Callable[..., CLIResult]
 def cli(home: Path) -> CLI:
     """Run ``python -m engine ARGS`` as a user would, in a fresh process."""
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> CLIResult:
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 60, stdin: str | None = None
+    ) -> CLIResult:
         full_env = {**os.environ, "REARGUARD_HOME": str(home), **(env or {})}
         proc = subprocess.run(
             [sys.executable, "-m", "engine", *args],
             capture_output=True,
+            input=stdin,
             text=True,
             env=full_env,
             cwd=ROOT,
