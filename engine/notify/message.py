@@ -167,8 +167,11 @@ def run_message(report: RunReport, log: str | None, secrets: Sequence[str] = ())
     status = report.status
     words = _WORDS.get((report.run_kind, status), f"{report.run_kind} {status}")
     counts = report.counts()
+    finished = report.finished or report.started
+    took = max(0, round((finished - report.started).total_seconds()))
     lines = [
         f"The {report.kind} profile '{report.profile}': {words}.",
+        f"Started {report.started.astimezone():%Y-%m-%d %H:%M %Z}, took {took // 60} min {took % 60} s.",
         f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed of "
         f"{counts['planned']} planned; {human_bytes(report.bytes_done)}.",
     ]
