@@ -2,8 +2,10 @@
 
 plan:    check rclone and the remote (beside the scan), walk the source, compare with the index
 check:   refuse a remote inside the source and too many (or all) deletions
-execute: one batched ``rclone copy --files-from-raw``; then, only if nothing failed, deletions
-verify:  keep what rclone confirmed and did not change meanwhile; record it, and the failures for
+execute: one batched ``rclone copy --files-from-raw``; then, only if nothing failed, deletions. A
+         file is done when rclone logs it; the ones it said nothing about are looked up on the
+         remote with one ``rclone lsjson`` (look.py), and are failed when it does not show them
+verify:  keep what was confirmed and did not change meanwhile; record it, and the failures for
          the retry queue, in one transaction
 """
 
@@ -173,8 +175,9 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
     """Record what rclone confirmed and the source still matches; failures go to the retry queue.
 
     rclone checks each upload on the remote itself (size, and hash where the remote has one)
-    before it logs ``Copied``; here each such file is checked against the source, so a file that
-    changed while it was sent is not recorded and goes again next run.
+    before it logs ``Copied``, and a look at the remote confirmed the rest; here each such file is
+    checked against the source, so a file that changed while it was sent is not recorded and goes
+    again next run.
     """
     job = job_of(ctx)
     planned = {a.path: a for a in plan.actions if a.kind is ActionKind.UPLOAD}

@@ -19,6 +19,7 @@ import pytest
 
 from engine.core.report import RunReport
 from engine.core.runner import RunOutcome
+from engine.jobs.rclone import look
 from engine.jobs.rclone.preflight import find_rclone
 from engine.jobs.rclone.tally import DELETE_NOT_CONFIRMED, NOT_CONFIRMED
 from engine.jobs.rclone.upload import CONFIRMED_BY_LOOK
@@ -83,8 +84,11 @@ SMALL: dict[str, str | bytes] = {"a.txt": "alpha", "docs/b.txt": "beta", "Züric
 
 
 def test_files_rclone_does_not_mention_are_confirmed_by_a_look_at_the_remote(
-    rig: Rig, tmp_path: Path
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(
+        look, "TRAVERSE_MIN_FILES", 2
+    )  # the first look lists folders, the later ones ask per file
     mute = silent_rclone(tmp_path, "mute")
     write_files(rig.source, SMALL)
     report = _report(rig.run(rclone=mute))  # a first run
