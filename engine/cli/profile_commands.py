@@ -9,6 +9,7 @@ from engine.cli.output import print_json
 from engine.core import errors
 from engine.core.folders import Folders
 from engine.core.profiles import list_profiles, resolve_profile
+from engine.core.secrets import run_secrets
 from engine.core.target_overlap import check_targets_apart
 from engine.tools.redact import redact
 
@@ -56,6 +57,7 @@ def show_command(folders: Folders, ref: str, as_json: bool) -> int:
     from engine.core.state import StateDB
 
     profile = resolve_profile(folders, ref)
+    known = run_secrets(profile, folders)  # rclone.conf passwords, the ping URL, webhook tokens
     runs: list[dict[str, Any]] = []
     if folders.state_db.exists():
         db = StateDB(folders.state_db)
@@ -79,16 +81,15 @@ def show_command(folders: Folders, ref: str, as_json: bool) -> int:
             "profile": profile.spec.model_dump(),
             "runs": runs,
         }
-        print(redact(json.dumps(data, ensure_ascii=False)))
+        print(redact(json.dumps(data, ensure_ascii=False), known))
         return errors.EXIT_OK
     print(f"# {profile.name} ({profile.path})")
-    print(redact(dump_profile(profile.spec)))
+    print(redact(dump_profile(profile.spec), known))
     print("# recent runs" if runs else "# no runs yet")
     for run in runs:
-        print(
-            f"#   {run['started'][:19]}  {run['status']:11} {run['done']} done, "
-            f"{run['failed']} failed" + (f" — {run['reason']}" if run["reason"] else "")
-        )
+        why = f" — {run['reason']}" if run["reason"] else ""
+        line = f"#   {run['started'][:19]}  {run['status']:11} {run['done']} done, {run['failed']} failed"
+        print(redact(line + why, known))
     return errors.EXIT_OK
 
 

@@ -188,3 +188,11 @@ def test_verify_and_quick_mirror_tell_the_channels_too(cli: CLI, home: Path, tmp
         ("usb", "verify", "failed"),
         ("mirror-", "backup", "ok"),
     ]
+
+
+def test_show_masks_the_ping_url(cli: CLI, home: Path, tmp_path: Path) -> None:
+    ping = f"https://hc-ping.com/{PING_TOKEN}"
+    write_profile(home, "usb", mirror_text(tmp_path, f'[notify]\nping = "{ping}"'))
+    for args in (("show", "usb"), ("show", "usb", "--json")):
+        shown = cli(*args)
+        assert shown.code == 0 and PING_TOKEN not in shown.out and "ping" in shown.out
