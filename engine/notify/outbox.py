@@ -111,10 +111,11 @@ def claim(db: StateDB, channel: str, token: str, now: datetime, limit: int = 20)
 
 
 def mark_sent(db: StateDB, row_id: int, now: datetime) -> None:
+    """The channel took it: never sent again. The message itself is no longer needed (only its key)."""
     with db.transaction() as conn:
         conn.execute(
             "UPDATE outbox SET state = ?, sent = ?, claimed = NULL, attempts = attempts + 1,"
-            " last_error = NULL WHERE id = ?",
+            " last_error = NULL, message = '{}' WHERE id = ?",
             (SENT, _stamp(now), row_id),
         )
 

@@ -96,8 +96,11 @@ def _queue_run(
 ) -> None:
     for channel in settings.channels:
         section = getattr(settings, channel)
+        data = message.as_json()
+        if channel != "webhook":
+            data["report"] = None  # only a JSON webhook sends the whole report; keep the outbox small
         if wants(section.when, profile, message.problem) and outbox.enqueue(
-            db, channel, message.key, message.as_json(), now, profile.name
+            db, channel, message.key, data, now, profile.name
         ):
             notified.queued.append(f"{channel}: {message.title}")
 
@@ -172,7 +175,7 @@ def _finished(
     secrets: list[str],
 ) -> None:
     settings = _settings(folders, notified)
-    broken = bool(notified.problems)  # keep the channels' messages until the file is fixed
+    broken = bool(notified.problems)
     log_path = str(log_file_for(folder, (report.finished or now).astimezone().date()))
     message = run_message(report, log_path, secrets)
     db = StateDB(folders.state_db)
@@ -184,13 +187,16 @@ def _finished(
         _queue_overdue(folders, db, settings, now, notified)
         outbox.prune(db, now)
         problem = _write_metrics(folders, settings, db, now)
+        waiting = outbox.waiting_channels(db)
     finally:
         db.close()
     if problem:
         notified.problems.append(problem)
         log.warning("notify: %s", problem)
     delivery = Delivery(folders, settings, os.environ if environ is None else environ)
-    notified.results = deliver(delivery, ["ping"] if broken and ping else None)
+    if broken:  # keep the channels' messages until the file is fixed; pings need no file
+        waiting = [c for c in waiting if c == "ping"]
+    notified.results = deliver(delivery, waiting)
 
 
 def flush_outbox(folders: Folders, *, environ: Mapping[str, str] | None = None) -> list[ChannelResult]:
