@@ -17,7 +17,15 @@ from engine.core.state import StateDB
 from engine.files.atomic import atomic_write_text
 
 # Tables whose rows belong to a profile by name; a rename moves them along.
-_PROFILE_TABLES = ("runs", "rclone_index", "rclone_target", "retry_queue", "exports", "schedule_state")
+_PROFILE_TABLES = (
+    "runs",
+    "rclone_index",
+    "rclone_target",
+    "retry_queue",
+    "exports",
+    "schedule_state",
+    "outbox",
+)
 
 
 def save_profile(folders: Folders, name: str, spec: ProfileSpec) -> Profile:
