@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -72,6 +73,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         self.sessions: dict[str, RunSession] = {}
         self.shown_name: str | None = None  # the saved profile shown on the right (None: draft/none)
         self._restoring = False
+        self.notifications_dialog: QDialog | None = None
         self.log_buffer = install_log_buffer()
         self.setWindowTitle("Rearguard[*]")
         self.setWindowIcon(app_icon())
@@ -168,6 +170,22 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
     def ask_number(self, title: str, label: str, value: int, low: int, high: int) -> int | None:
         number, ok = QInputDialog.getInt(self, title, label, value, low, high)
         return number if ok else None
+
+    def open_notifications(self) -> QDialog:
+        """The Notifications dialog (one at a time; returned so tests can drive it)."""
+        from gui.notify_dialog import NotificationsDialog
+
+        if self.notifications_dialog is None or not self.notifications_dialog.isVisible():
+            self.notifications_dialog = NotificationsDialog(self.folders, self)
+            self.notifications_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.notifications_dialog.destroyed.connect(self._notifications_closed)
+        self.notifications_dialog.show()
+        self.notifications_dialog.raise_()
+        self.notifications_dialog.activateWindow()
+        return self.notifications_dialog
+
+    def _notifications_closed(self) -> None:
+        self.notifications_dialog = None
 
     def about(self) -> None:
         QMessageBox.about(

@@ -106,6 +106,12 @@ def install_actions(window: Window) -> None:
         tip="Start Rearguard in the tray when you log in",
     )
     window.autostart_action.setCheckable(True)
+    window.notifications_action = _action(
+        window,
+        "&Notifications…",
+        window.open_notifications,
+        tip="E-mail, webhook and metrics: who hears about runs when nobody looks at the screen",
+    )
     window.focus_list_action = _action(window, "Go to profiles", window.list.setFocus, "Ctrl+L")
     for number in range(4):
         _action(
@@ -162,6 +168,8 @@ def _build_menus(window: Window) -> None:
     run.addSeparator()
     for action in (window.pause_action, window.parallel_action, window.autostart_action):
         run.addAction(action)
+    run.addSeparator()
+    run.addAction(window.notifications_action)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(_action(window, "&About Rearguard", window.about))
 

@@ -16,12 +16,13 @@ if TYPE_CHECKING:
 
     from PySide6.QtCore import Signal
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QListView, QMainWindow, QMenu, QMessageBox, QTabWidget
+    from PySide6.QtWidgets import QDialog, QListView, QMainWindow, QMenu, QMessageBox, QTabWidget
 
     from engine.core.app_settings import AppSettings
     from engine.core.folders import Folders
     from gui.alerts import AlertCenter, Banner
     from gui.history_view import HistoryView
+    from gui.log_view import LogBuffer
     from gui.profile_editor import ProfileEditor
     from gui.profile_header import ProfileHeader
     from gui.profile_list import ProfileListModel, ProfileRow
@@ -55,6 +56,7 @@ class WindowParts(Protocol):
     progress: ProgressPanel
     editor: ProfileEditor
     history: HistoryView
+    log_buffer: LogBuffer  # the Log tab's records; it masks the secrets it learns
 
     # -- dialogs ----------------------------------------------------------------------------------
     def ask(self, title: str, text: str, buttons: Button, default: Button) -> Button: ...
@@ -62,6 +64,7 @@ class WindowParts(Protocol):
     def ask_number(self, title: str, label: str, value: int, low: int, high: int) -> int | None: ...
     def tell(self, title: str, text: str) -> None: ...
     def about(self) -> None: ...
+    def open_notifications(self) -> QDialog: ...
 
     # -- the profile list and the panels on the right ---------------------------------------------
     def refresh_profiles(self, select: str | None = None) -> None: ...
@@ -135,4 +138,5 @@ if TYPE_CHECKING:
         pause_action: QAction
         parallel_action: QAction
         autostart_action: QAction
+        notifications_action: QAction
         focus_list_action: QAction
