@@ -2,6 +2,9 @@
 
 ``rearguard gui --quit-after SECONDS [--screenshot FILE.png]`` opens the window, optionally saves a
 picture of it, and quits: CI smoke tests and the README screenshot use it.
+
+At every start a worker thread sends what waited in the notification outbox (``flush_outbox``),
+after the Log tab learned every profile's secrets; the app waits for it a few seconds at most.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,10 @@ from PySide6.QtWidgets import QApplication
 
 from engine import __version__
 from engine.core.folders import Folders, app_folders
+from engine.core.profiles import list_profiles
+from engine.core.secrets import run_secrets
+from engine.notify.delivery import DEADLINE_S
+from engine.notify.run_events import flush_outbox
 from gui import qt_fixes, tray
 from gui.icons import app_icon
 from gui.main_window import MainWindow
@@ -120,6 +128,7 @@ def run_window(
         window.show()
     if quit_after is None:
         window.scheduler.start()
+    starting = start_in_background(window)
     closed = asyncio.Event()
     window.closed_for_good.connect(closed.set)
     app.aboutToQuit.connect(closed.set)  # the session ends (log out): go too
@@ -142,9 +151,30 @@ def run_window(
 
     with loop:
         loop.run_until_complete(lifetime())
+    starting.join(DEADLINE_S)  # a message being sent is marked sent before the app goes
     if instance is not None:
         instance.close()
     return 0 if saved else 1
+
+
+def at_start(folders: Folders, learn_secrets: Callable[[Iterable[str]], None]) -> None:
+    """Off the GUI thread: the log view learns every profile's secrets, then what waited in the
+    outbox is sent (the app's start is one of the times it goes out). Never raises."""
+    try:
+        for entry in list_profiles(folders):
+            if entry.profile is not None:
+                learn_secrets(run_secrets(entry.profile, folders))
+    except Exception:
+        logging.getLogger("rearguard.gui").exception("the profiles' secrets could not be read")
+    flush_outbox(folders)
+
+
+def start_in_background(window: MainWindow) -> threading.Thread:
+    thread = threading.Thread(
+        target=at_start, args=(window.folders, window.log_buffer.learn), name="app-start", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def _claim_single_instance(folders: Folders) -> Any:

@@ -2,12 +2,17 @@
 
 ``LogBuffer`` is a logging.Handler that only appends to a deque (thread-safe); ``LogView`` drains
 it on a timer on the GUI thread. The view keeps the newest records and re-filters from them.
+
+A record is masked as it arrives, the way a run's log file is (``engine.tools.redact``): the
+secret-looking values, and every secret the buffer was told (a run tells its profile's
+``run_secrets`` before its first record). Nothing unmasked is ever kept, so none can be shown.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -24,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.core.logs import LOGGER_NAME
+from engine.tools.redact import redact
 
 MAX_LINES = 5000  # lines the view holds (QPlainTextEdit drops the oldest beyond this)
 KEPT_RECORDS = 20000  # records kept for re-filtering
@@ -37,16 +43,26 @@ _COLOURS = {logging.WARNING: "#b35c00", logging.ERROR: "#c62828", logging.CRITIC
 
 
 class LogBuffer(logging.Handler):
-    """Collects formatted records from any thread for the GUI to pick up."""
+    """Collects formatted, masked records from any thread for the GUI to pick up."""
 
     def __init__(self, maxlen: int = KEPT_RECORDS) -> None:
         super().__init__(logging.DEBUG)
         self.records: deque[tuple[int, str]] = deque(maxlen=maxlen)
+        self.secrets: tuple[str, ...] = ()
         self.setFormatter(logging.Formatter("%(asctime)s  %(levelname)-7s  %(message)s", "%H:%M:%S"))
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Mask these exact strings too, from the next record on (safe from any thread)."""
+        self.acquire()  # the handler's lock: two runs starting at once both get theirs in
         try:
-            self.records.append((record.levelno, self.format(record)))
+            known = set(self.secrets) | {s for s in secrets if len(s) >= 3}
+            self.secrets = tuple(sorted(known, key=len, reverse=True))
+        finally:
+            self.release()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:  # the whole text: message and traceback, as the run's log file masks them
+            self.records.append((record.levelno, redact(self.format(record), self.secrets)))
         except Exception:
             self.handleError(record)
 

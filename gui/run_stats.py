@@ -28,6 +28,7 @@ PHASE_WORDS = {
     "execute": "copying",
     "delete": "deleting",
     "verify": "verifying",
+    "notify": "notifying",
 }
 
 

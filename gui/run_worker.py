@@ -3,6 +3,10 @@
 The engine's reporter only appends to a deque (safe from any thread, including the mirror's copy
 pool). A QTimer on the GUI thread drains it every 100 ms and feeds the batch to the progress model
 and the run's totals, within a time budget so a flood of events never stalls the window.
+
+Around a run (not a preview) the worker tells the notification channels, as the CLI does: the
+health-check start ping before it, the run's message, ping and metrics after it (a verify: after
+it only). A channel that is down, or a bug there, is logged and never changes the run's result.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from engine.core.errors import ProfileError, RunLocked
-from engine.core.events import Event
+from engine.core.events import Event, PhaseChanged
 from engine.core.folders import Folders
 from engine.core.profiles import Profile
+from engine.core.report import RunReport
 from engine.core.runner import RunOutcome, run_profile, verify_profile
+from engine.core.secrets import run_secrets
+from engine.notify.run_events import notify_run_finished, notify_run_started
 from gui.progress_model import ProgressModel
 from gui.progress_tree import ProgressTree, preview_tree
 from gui.run_stats import RunStats
@@ -71,16 +79,19 @@ class RunWorker(QObject):
         trigger: str,
         verify: bool = False,
         repair: bool = False,
+        learn_secrets: Callable[[Iterable[str]], None] | None = None,
     ) -> None:
         super().__init__()
         self.profile, self.folders, self.dry_run, self.verify = profile, folders, dry_run, verify
         self.repair = repair
         self.buffer, self.cancel, self.trigger = buffer, cancel, trigger
+        self.learn_secrets = learn_secrets  # the log view masks them from the run's first record on
         self.result: RunResult | None = None
 
     @Slot()
     def run(self) -> None:
         result = RunResult()
+        self._tell_secrets()
         try:
             if self.verify:
                 result.outcome = verify_profile(  # by hand: every file (the runs read samples)
@@ -93,6 +104,8 @@ class RunWorker(QObject):
                     trigger=self.trigger,
                 )
             else:
+                if not self.dry_run:
+                    self._notify(lambda: notify_run_started(self.folders, self.profile))
                 result.outcome = run_profile(
                     self.profile,
                     self.folders,
@@ -110,8 +123,30 @@ class RunWorker(QObject):
         except Exception as error:  # shown to the user and logged, never a silent dead thread
             log.exception("the run of '%s' stopped unexpectedly", self.profile.name)
             result.error, result.error_kind = f"unexpected error: {error!r}", "unexpected"
+        report = result.outcome.report if result.outcome is not None else None
+        if report is not None and not self.dry_run:
+            self._finished(report)
         self.result = result
         self.thread().quit()
+
+    def _tell_secrets(self) -> None:
+        if self.learn_secrets is None:
+            return
+        try:
+            self.learn_secrets(run_secrets(self.profile, self.folders))
+        except Exception:
+            log.exception("the secrets of '%s' could not be read for the log view", self.profile.name)
+
+    def _finished(self, report: RunReport) -> None:
+        """The run's message, ping and metrics (a few seconds at most when a channel is down)."""
+        self.buffer.append(PhaseChanged("notify", "Telling the notification channels…"))
+        self._notify(lambda: notify_run_finished(self.folders, self.profile, report))
+
+    def _notify(self, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except Exception:  # notifications never break a run or the window
+            log.exception("notifications for '%s' stopped by an unexpected error", self.profile.name)
 
 
 class RunSession(QObject):
@@ -129,6 +164,7 @@ class RunSession(QObject):
         verify: bool = False,
         repair: bool = False,
         trigger: str = "gui",
+        learn_secrets: Callable[[Iterable[str]], None] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -153,6 +189,7 @@ class RunSession(QObject):
             trigger=trigger,
             verify=verify,
             repair=repair,
+            learn_secrets=learn_secrets,
         )
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.run)

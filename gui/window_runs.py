@@ -52,7 +52,14 @@ class RunControl(_Base):
                 self.tabs.setCurrentWidget(self.progress)
             return None
         session = RunSession(
-            profile, self.folders, dry_run=dry_run, verify=verify, repair=repair, trigger=trigger, parent=self
+            profile,
+            self.folders,
+            dry_run=dry_run,
+            verify=verify,
+            repair=repair,
+            trigger=trigger,
+            learn_secrets=self.log_buffer.learn,
+            parent=self,
         )
         session.updated.connect(lambda: self._session_updated(name, session))
         session.finished.connect(lambda result: self._session_finished(name, session, result))
