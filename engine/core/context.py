@@ -1,4 +1,4 @@
-"""RunContext: everything a job kind gets for one run (profile, state, reporter, cancel, clock)."""
+"""RunContext: everything a job kind gets for one run (profile, state, reporter, cancel, pause, clock)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from engine.core.events import Reporter, null_reporter
 from engine.core.folders import Folders
 from engine.core.profiles import Profile
 from engine.core.state import StateDB
+from engine.files.pacing import PauseSwitch
 from engine.files.versions import versions_stamp
 
 
@@ -35,6 +36,20 @@ class RunContext:
     log_dir: str | None = None  # where this run's log files go (checked against targets)
     secrets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    pause: PauseSwitch = field(default_factory=PauseSwitch)  # workers hold while it is set
+    window_end: datetime | None = None  # a scheduled run's window closes then: no new file starts
+    window_closed: threading.Event = field(default_factory=threading.Event)
+    stopped_by_window: bool = False  # the window closed while paused: ``cancel`` was set for it
+    left_for_next_run: int = 0  # items a job did not start because the window closed
+
+    def stopping(self) -> bool:
+        """True when no new file may start: the run was cancelled, or its window closed."""
+        return self.cancel.is_set() or self.window_closed.is_set()
+
+    def left_by_window(self, count: int) -> None:
+        """A job kind tells that ``count`` items wait for the next run because the window closed."""
+        if count > 0 and self.window_closed.is_set():
+            self.left_for_next_run += count
 
     @property
     def name(self) -> str:

@@ -13,6 +13,7 @@ EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 EXIT_LOCKED = 4
 EXIT_UNAVAILABLE = 5
+EXIT_WINDOW_ENDED = 6
 EXIT_CANCELLED = 130
 
 
@@ -60,6 +61,12 @@ class ToolUnavailable(RearguardError):
     """A required tool or remote cannot be reached or run."""
 
     exit_code = EXIT_UNAVAILABLE
+
+
+class WindowEnded(RearguardError):
+    """The profile's time window closed: the run stopped after the current file; the next run continues."""
+
+    exit_code = EXIT_WINDOW_ENDED
 
 
 class Cancelled(RearguardError):

@@ -65,11 +65,37 @@ class PhaseChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class PauseChanged:
+    """The run was paused (holds its lock, moves no byte) or resumed."""
+
+    paused: bool
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChanged:
+    """The bandwidth limit in force, in words: ``limited to 4 MiB/s until 19:00``."""
+
+    text: str
+    bytes_per_second: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     report: RunReport
 
 
-Event = RunStarted | ItemStarted | ItemProgress | ItemFinished | TransferStats | PhaseChanged | RunFinished
+Event = (
+    RunStarted
+    | ItemStarted
+    | ItemProgress
+    | ItemFinished
+    | TransferStats
+    | PhaseChanged
+    | PauseChanged
+    | LimitChanged
+    | RunFinished
+)
 Reporter = Callable[[Event], None]
 
 

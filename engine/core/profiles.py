@@ -23,10 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.bandwidth import bwlimit_check
 from engine.core.durations import MIN_SCHEDULE_INTERVAL, parse_duration, parse_retention
 from engine.core.errors import ProfileError
 from engine.core.filters import pattern_problem
 from engine.core.folders import Folders
+from engine.core.time_window import parse_window
 from engine.files.pathsafety import overlap_problem
 
 KINDS = ("mirror", "rclone", "revit")
@@ -55,6 +57,9 @@ def _patterns(value: list[str]) -> list[str]:
     return value
 
 
+_BW_HELP = "bandwidth limit in bytes/s: '20M', '512K', 'off', or a timetable '08:00,512K 19:00,off'"
+
+
 def _nonempty_path(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -70,6 +75,10 @@ class Schedule(_Section):
     every: str = Field(description="how often to run, e.g. '4h' (at least 15 minutes)")
     at: str | None = Field(default=None, description="first run time of day, 'HH:MM'")
     max_runs: Annotated[int, Field(ge=0)] = Field(default=0, description="0 = no limit")
+    window: str | None = Field(
+        default=None, description="scheduled runs start only inside 'HH:MM-HH:MM' (may wrap midnight)"
+    )
+    _window = field_validator("window")(lambda value: None if value is None else str(parse_window(value)))
 
     @field_validator("every")
     @classmethod
@@ -141,10 +150,12 @@ class MirrorSettings(_Section):
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         default=50, description="refuse a run deleting more than this share of the replica"
     )
+    bwlimit: str = Field(default="", description=_BW_HELP)
     verify: VerifyMode = Field(default="sample", description=_VERIFY_HELP)
     verify_cycle: str = Field(default="30d", description=_CYCLE_HELP)
 
     _paths = field_validator("source", "replica")(_nonempty_path)
+    _bw = field_validator("bwlimit")(bwlimit_check(pairs=False))
     _keep = field_validator("keep_versions")(_retention)
     _cycle = field_validator("verify_cycle")(_retention)
     _exclude = field_validator("exclude")(_patterns)
@@ -172,10 +183,12 @@ class RcloneSettings(_Section):
     max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
         default=50, description="refuse deleting more than this share of the remote"
     )
+    bwlimit: str = Field(default="", description=_BW_HELP + " (rclone's own --bwlimit)")
     verify: VerifyMode = Field(default="sample", description=_VERIFY_HELP)
     verify_cycle: str = Field(default="30d", description=_CYCLE_HELP)
 
     _paths = field_validator("source", "remote")(_nonempty_path)
+    _bw = field_validator("bwlimit")(bwlimit_check(pairs=True))
     _cycle = field_validator("verify_cycle")(_retention)
     _exclude = field_validator("exclude")(_patterns)
 

@@ -13,6 +13,7 @@ STATUS_FAILED = "failed"
 STATUS_REFUSED = "refused"
 STATUS_CANCELLED = "cancelled"
 STATUS_UNAVAILABLE = "unavailable"
+STATUS_STOPPED = "stopped"  # at the end of its time window; what was done is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class RunReport:
             STATUS_REFUSED: errors.EXIT_REFUSED,
             STATUS_CANCELLED: errors.EXIT_CANCELLED,
             STATUS_UNAVAILABLE: errors.EXIT_UNAVAILABLE,
+            STATUS_STOPPED: errors.EXIT_WINDOW_ENDED,
         }.get(self.status, errors.EXIT_ITEMS_FAILED)
 
     def counts(self) -> dict[str, int]:

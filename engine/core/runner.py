@@ -29,12 +29,16 @@ from engine.core.report import (
     STATUS_CANCELLED,
     STATUS_FAILED,
     STATUS_REFUSED,
+    STATUS_STOPPED,
     STATUS_UNAVAILABLE,
     RunReport,
 )
+from engine.core.run_watch import RunWatch
 from engine.core.secrets import run_secrets
 from engine.core.state import StateDB
 from engine.core.target_overlap import refuse_overlapping_targets
+from engine.core.time_window import format_hhmm
+from engine.files.pacing import PauseSwitch
 
 log = logging.getLogger("rearguard")
 
@@ -42,6 +46,7 @@ _STATUS_FOR_ERROR: dict[type[errors.RearguardError], str] = {
     errors.SafetyRefusal: STATUS_REFUSED,
     errors.Cancelled: STATUS_CANCELLED,
     errors.ToolUnavailable: STATUS_UNAVAILABLE,
+    errors.WindowEnded: STATUS_STOPPED,
 }
 
 
@@ -78,15 +83,22 @@ def run_profile(
     clock: Callable[[], datetime] = utc_now,
     trigger: str = "manual",
     log_dir: Path | None = None,
+    pause: PauseSwitch | None = None,
+    window_end: datetime | None = None,
 ) -> RunOutcome:
     """Run (or dry-run) one profile to its end; raises only RunLocked and ProfileError.
 
     And ToolUnavailable when the state database stays locked by another program (nothing recorded).
+    ``pause`` holds the run while set (its lock kept); at ``window_end`` (a scheduled run's window
+    closes) no new file starts and the run ends as "stopped" (exit 6), keeping what it did.
     """
     with _session(profile, folders, reporter, cancel, clock, log_dir, dry_run) as ctx:
         if dry_run:
             return _dry_run(ctx)
-        return _real_run(ctx, trigger)
+        ctx.pause = pause or ctx.pause
+        ctx.window_end = window_end
+        with RunWatch(ctx):
+            return _real_run(ctx, trigger)
 
 
 def verify_profile(
@@ -186,13 +198,25 @@ def _real_run(ctx: RunContext, trigger: str) -> RunOutcome:
         results = job.execute(ctx, plan)
         ctx.reporter(PhaseChanged("verify"))
         report.items = job.verify(ctx, plan, results)
-        if not ctx.cancel.is_set():
+        if not ctx.stopping():
             differences, report.readback = sample_after_run(ctx, job, plan, report.items)
             report.items += differences
+        if ctx.stopped_by_window or (ctx.left_for_next_run and not ctx.cancel.is_set()):
+            raise errors.WindowEnded(_window_reason(ctx, report))
         if ctx.cancel.is_set():
             raise errors.Cancelled()
 
     return _recorded(ctx, RunReport(ctx.name, ctx.profile.kind, ctx.started), trigger, phases)
+
+
+def _window_reason(ctx: RunContext, report: RunReport) -> str:
+    end = (ctx.window_end or ctx.clock()).astimezone()
+    done = report.count("done")
+    return (
+        f"stopped at the end of its window ({format_hhmm(end.hour * 60 + end.minute)}): "
+        f"{done} of {report.planned} item(s) done and kept, {ctx.left_for_next_run or 'the rest'} "
+        "left for the next run, which continues from there"
+    )
 
 
 def _verify_run(ctx: RunContext, full: bool, repair: bool, trigger: str) -> RunOutcome:

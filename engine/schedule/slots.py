@@ -9,6 +9,9 @@ scheduler, the OS-scheduler export and the tests share one set of rules:
   failure the profile is retried with a growing back-off (5 min, 15 min, 1 h, …, never later than
   its next regular slot), so a broken target is neither hammered nor forgotten.
 - ``max_runs`` (0 = no limit) stops the schedule after that many runs.
+- ``window`` (``"19:00-07:00"``, local times, may wrap midnight): a scheduled run starts only
+  inside it. A run due outside it (a slot, a catch-up, a retry) waits for the window's next start;
+  one still going at the window's end is told to stop then (``window_end``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import time as dtime
 
 from engine.core.profiles import Schedule
+from engine.core.time_window import TimeWindow, parse_window
 
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 
@@ -89,8 +93,8 @@ def next_run(
     if history.last_start is None:
         # Never ran: the first slot (``at`` today or tomorrow), or now when no time of day is set.
         if schedule.at is None:
-            return now
-        return slot_after(schedule, now - timedelta(microseconds=1), tz=tz)
+            return _inside(schedule, now, now, tz)
+        return _inside(schedule, slot_after(schedule, now - timedelta(microseconds=1), tz=tz), now, tz)
     # A clock set back makes past runs look like future ones: count them as just now, so the
     # schedule slips by one interval at most, not by the size of the jump.
     last_start = min(history.last_start, now)
@@ -100,8 +104,75 @@ def next_run(
         # After a failure: retry with a growing back-off, never later than the next regular slot.
         step = BACKOFF[min(history.failures_since_good, len(BACKOFF)) - 1]
         retry = last_start + step
-        return min(retry, slot_after(schedule, last_start, first=base, tz=tz))
-    return regular
+        return _inside(schedule, min(retry, slot_after(schedule, last_start, first=base, tz=tz)), now, tz)
+    return _inside(schedule, regular, now, tz)
+
+
+def window_of(schedule: Schedule | None) -> TimeWindow | None:
+    """The schedule's time window, or None when it has none (runs at any time)."""
+    if schedule is None or not schedule.window:
+        return None
+    return parse_window(schedule.window)
+
+
+def _opening(window: TimeWindow, moment: datetime, tz: tzinfo | None) -> tuple[datetime, datetime]:
+    """The opening of ``window`` that contains ``moment``, or else the next one, as (start, end) in UTC."""
+    local = moment.astimezone(tz)
+    for days in (-1, 0, 1):  # openings are disjoint and in order: the first not yet over is the one
+        day = (local + timedelta(days=days)).date()
+        start = datetime.combine(day, dtime(window.start // 60, window.start % 60), tzinfo=local.tzinfo)
+        end = start + timedelta(minutes=window.length)
+        if moment < end:
+            return start.astimezone(UTC), end.astimezone(UTC)
+    raise AssertionError("a window opens every day")  # pragma: no cover
+
+
+def window_open(window: TimeWindow, moment: datetime, tz: tzinfo | None = None) -> bool:
+    """True when ``moment`` falls inside the window (its start included, its end not)."""
+    start, _ = _opening(window, moment, tz)
+    return start <= moment
+
+
+def window_end(window: TimeWindow, moment: datetime, tz: tzinfo | None = None) -> datetime | None:
+    """When the window that ``moment`` falls in closes; None when ``moment`` is outside it."""
+    start, end = _opening(window, moment, tz)
+    return end if start <= moment else None
+
+
+def window_start(window: TimeWindow, moment: datetime, tz: tzinfo | None = None) -> datetime:
+    """``moment`` itself when inside the window, else when the window next opens."""
+    start, _ = _opening(window, moment, tz)
+    return moment if start <= moment else start
+
+
+def _inside(schedule: Schedule, due: datetime, now: datetime, tz: tzinfo | None) -> datetime:
+    """``due`` moved to the window's next start when the run would begin outside the window.
+
+    A run that is due already (a missed slot: a catch-up) begins now, so it is now that must fall
+    inside; otherwise the due moment itself. A due time inside is kept as it is (in the past when
+    the run is due now, so ``missed_slots`` still counts).
+    """
+    window = window_of(schedule)
+    if window is None:
+        return due
+    begins = max(due, now)
+    return due if window_open(window, begins, tz) else window_start(window, begins, tz)
+
+
+def waits_for_window(
+    schedule: Schedule, history: History, now: datetime, tz: tzinfo | None = None
+) -> datetime | None:
+    """When a run that is due now (or at its next slot) waits for the window: the window's start.
+
+    None when the profile has no window, or its next run falls inside the window anyway.
+    """
+    window = window_of(schedule)
+    if window is None:
+        return None
+    plain = next_run(schedule.model_copy(update={"window": None}), history, now, tz)
+    if plain is None or window_open(window, max(plain, now), tz):
+        return None
+    return window_start(window, max(plain, now), tz)
 
 
 def is_due(due: datetime | None, now: datetime) -> bool:

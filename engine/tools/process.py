@@ -1,7 +1,8 @@
 """The one way Rearguard runs an external tool (rclone, RevitServerTool).
 
 Argument lists only (never a shell), a timeout, cancellation that stops the whole process tree,
-console output decoded with the right code page, and secrets redacted before anything is logged.
+a pause that suspends the whole tree (psutil: Windows, macOS, Linux) until resumed, console
+output decoded with the right code page, and secrets redacted before anything is logged.
 The Windows parts are small pure functions so they are tested on Linux too.
 """
 
@@ -18,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import psutil
 
 from engine.tools.inherited import inherited_fds
 from engine.tools.redact import redact, redact_argv
@@ -90,6 +93,38 @@ def kill_tree(proc: subprocess.Popen[bytes], platform: str = sys.platform) -> No
         pass
 
 
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        parent = psutil.Process(pid)
+        return [parent, *parent.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def suspend_tree(pid: int) -> int:
+    """Suspend a process and all its children (no CPU, disk or network until resumed); returns how many."""
+    done = 0
+    for process in _tree(pid):
+        try:
+            process.suspend()
+            done += 1
+        except psutil.Error:
+            pass  # gone meanwhile
+    return done
+
+
+def resume_tree(pid: int) -> int:
+    """Resume what ``suspend_tree`` suspended; returns how many processes were resumed."""
+    done = 0
+    for process in reversed(_tree(pid)):
+        try:
+            process.resume()
+            done += 1
+        except psutil.Error:
+            pass
+    return done
+
+
 @dataclass
 class ProcessResult:
     argv: list[str]
@@ -135,10 +170,13 @@ def run_process(
     on_line: LineHandler | None = None,
     secrets: Iterable[str] = (),
     log_output: bool = True,
+    paused: Callable[[], bool] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` to the end, the timeout, or cancellation; never raises for the tool's failure.
 
-    Raises FileNotFoundError / PermissionError when the program cannot be started at all.
+    While ``paused()`` is true the tool's whole process tree is suspended, and the time it spends
+    suspended does not count towards ``timeout``. Raises FileNotFoundError / PermissionError when
+    the program cannot be started at all.
     """
     secrets = list(secrets)
     argv = [os.fspath(a) for a in argv]
@@ -170,13 +208,24 @@ def run_process(
     ]
     for pump in pumps:
         pump.start()
-    timed_out = cancelled = False
+    timed_out = cancelled = suspended = False
+    suspended_at, suspended_for = 0.0, 0.0
     while proc.poll() is None:
+        if paused is not None and paused() != suspended and not (cancel is not None and cancel.is_set()):
+            suspended = not suspended
+            if suspended:
+                suspended_at = time.monotonic()
+                log.info("paused: %d process(es) suspended", suspend_tree(proc.pid))
+            else:
+                suspended_for += time.monotonic() - suspended_at
+                log.info("resumed: %d process(es) go on", resume_tree(proc.pid))
         if cancel is not None and cancel.is_set():
             cancelled = True
-        elif timeout is not None and time.monotonic() - started > timeout:
+        elif timeout is not None and not suspended and time.monotonic() - started - suspended_for > timeout:
             timed_out = True
         if cancelled or timed_out:
+            if suspended:
+                resume_tree(proc.pid)  # a stopped process would not act on the signal to end
             kill_tree(proc)
             break
         try:
