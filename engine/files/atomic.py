@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.files.flush import flush_descriptors, fsync_folder
+
 log = logging.getLogger("rearguard.files")
 
 TEMP_PREFIX = ".~rg."
@@ -53,42 +55,6 @@ def temp_path_for(target: str | Path) -> str:
     """
     head, tail = os.path.split(os.fspath(target))
     return os.path.join(head, f"{TEMP_PREFIX}{_RUN_TOKEN}{next(_counter):x}.{tail[:120]}{TEMP_SUFFIX}")
-
-
-def fsync_folder(folder: str) -> None:
-    """Flush a folder's entries (a rename into it) to the disk; POSIX only.
-
-    Windows cannot open a folder for fsync; NTFS journals renames itself.
-    """
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def flush_file(path: str) -> None:
-    """Flush a file another program wrote (an export) to the disk before it is renamed into place.
-
-    Opened for writing: Windows flushes only a handle with write access.
-    """
-    try:
-        fd = os.open(path, os.O_RDWR | _O_BINARY)
-    except PermissionError:
-        if os.name != "posix":
-            raise
-        fd = os.open(path, os.O_RDONLY)  # a read-only file: POSIX flushes through any descriptor
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def atomic_write_bytes(target: str | Path, data: bytes, *, fsync: bool = True) -> None:
@@ -172,15 +138,10 @@ class _Staged:
     key: object = None
 
 
-# Why a batch: the guarantee is "flushed before renamed", and one fsync per small file costs a
-# journal commit each (measured: 100,000 files took 2.6x as long). A batch writes up to
-# BATCH_FILES temporaries, asks the OS to start writing all of them out at once (Linux:
-# posix_fadvise DONTNEED starts writeback without waiting), then fsyncs each: the first fsync
-# commits the allocations of the whole batch, the others find their data already on the disk.
-# Only then are the files renamed, and each folder is fsynced once. See ``InstallBatch.install``.
+# A batch of 64 shares one flush where the filesystem allows it (see engine/files/flush.py for the
+# measured costs); its byte limit keeps big files from waiting long unflushed.
 BATCH_FILES = 64
 BATCH_BYTES = 64 * 1024 * 1024
-_FADVISE = hasattr(os, "posix_fadvise") and sys.platform.startswith("linux")
 
 
 class InstallBatch:
@@ -217,14 +178,16 @@ class InstallBatch:
         staged, self._staged, self._bytes = self._staged, [], 0
         outcome: dict[int, OSError | None] = {}
         try:
-            if _FADVISE and len(staged) > 1:
-                for item in staged:
-                    _start_writeback(item)
-            for index, item in enumerate(staged):
+            written = [(index, item) for index, item in enumerate(staged) if item.fd is not None]
+            flushed = flush_descriptors([item.fd for _, item in written if item.fd is not None])
+            for (index, item), error in zip(written, flushed, strict=True):
                 try:
-                    _flush_and_close(item)
-                except OSError as error:
-                    outcome[index] = error
+                    if error is not None:
+                        raise error
+                    _set_mtime_and_close(item)
+                except OSError as failure:
+                    _close_quietly(item)
+                    outcome[index] = failure
             folders: dict[str, None] = {}
             for index, item in enumerate(staged):
                 if index in outcome:
@@ -257,21 +220,12 @@ class InstallBatch:
             _remove_quietly(item.temp)
 
 
-def _start_writeback(item: _Staged) -> None:
-    if item.fd is None:
-        return
-    try:
-        os.posix_fadvise(item.fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    except OSError:
-        pass  # only a hint; the fsync that follows is the guarantee
-
-
-def _flush_and_close(item: _Staged) -> None:
+def _set_mtime_and_close(item: _Staged) -> None:
+    """Give a flushed file the source's times (after its data is safe), then close it."""
     fd, item.fd = item.fd, None
     if fd is None:
         return
     try:
-        os.fsync(fd)
         if _UTIME_FD:
             os.utime(fd, ns=item.times)
     finally:

@@ -25,15 +25,15 @@ from engine.files.atomic import (
     CopyCancelled,
     InstallBatch,
     copy_file_atomic,
-    fsync_folder,
     make_symlink_atomic,
 )
+from engine.files.flush import fsync_folder
 from engine.jobs.mirror.versions import move_to_versions, remove_entry
 
 log = logging.getLogger("rearguard.mirror")
 WORKERS = 4
 SOURCE_GONE = "the source folder disappeared during the run (disconnected?); it is copied on the next run"
-CHUNK = 64
+CHUNK = 64  # files per turn of a worker: one InstallBatch (engine/files/atomic.py)
 _BIG = 1024 * 1024
 
 

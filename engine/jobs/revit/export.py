@@ -30,7 +30,8 @@ from engine.core.events import ItemFinished, ItemStarted
 from engine.core.plan import Action, Plan
 from engine.core.profiles import RevitSettings, expand
 from engine.core.report import ItemResult, human_bytes
-from engine.files.atomic import flush_file, fsync_folder, temp_path_for
+from engine.files.atomic import temp_path_for
+from engine.files.flush import flush_file, fsync_folder
 from engine.jobs.revit.export_history import PreviousExport, previous_exports
 from engine.jobs.revit.model_paths import ModelPath, classify, expected_folder, model_folder, os_path
 from engine.jobs.revit.planner import (

@@ -10,12 +10,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.files import atomic
+from engine.files import atomic, flush
 from engine.files.atomic import InstallBatch, copy_file_atomic, is_temp_name
 from tests.engine.flush_recorder import Recorder
 from tests.engine.mirror.conftest import MirrorRun
@@ -25,19 +26,43 @@ T0 = 1_700_000_000
 posix_only = pytest.mark.skipif(os.name != "posix", reason="folders are fsynced on POSIX only")
 
 
+def flush_by(way: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the flush go one ``way`` ("fsync" per file, or one "syncfs" per batch); the syncfs
+    counts, for the recorder, as an fsync of every file it covers. Returns the syncfs batch sizes."""
+    batches: list[int] = []
+    monkeypatch.setattr(flush, "syncfs_covers", lambda device: way == "syncfs")
+    real_syncfs = flush._syncfs
+
+    def syncfs(fds: list[int]) -> OSError | None:
+        error = real_syncfs(fds) if sys.platform.startswith("linux") else None
+        for fd in fds:
+            recorder.add("fsync", os.fstat(fd).st_ino)
+        batches.append(len(fds))
+        return error
+
+    monkeypatch.setattr(flush, "_syncfs", syncfs)
+    return batches
+
+
+@pytest.mark.parametrize("way", ["fsync", "syncfs"])
 def test_every_mirrored_file_is_flushed_before_its_rename(
-    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mirror: MirrorRun, monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
-    files = {f"d{i % 7}/f{i:03}.txt": f"content {i}" * (i % 5) for i in range(300)}
-    files["big.bin"] = "x" * (2 * 1024 * 1024)  # a file with progress events, its own batch
+    files = {f"d{i % 7}/f{i:03}.txt": f"content {i}" * (i % 5) for i in range(600)}
+    files["big.bin"] = "x" * (2 * 1024 * 1024)  # a file with progress events
     make_tree(tmp_path / "src", files, mtime=T0)
     recorder = Recorder(str(tmp_path / "dst")).install(monkeypatch)
+    batches = flush_by(way, recorder, monkeypatch)
     outcome = mirror()
     assert outcome.exit_code == 0
     installed = recorder.check_installed_safely()
     assert len(installed) == len(files)
     assert snapshot(tmp_path / "dst") == snapshot(tmp_path / "src")
     assert (tmp_path / "dst" / "d3" / "f003.txt").stat().st_mtime_ns == T0 * 10**9
+    if way == "syncfs":
+        assert sum(batches) >= len(files) - 1 and len(batches) < len(files) / 8  # far fewer flushes
+    else:
+        assert batches == []
 
 
 def test_a_replaced_file_is_flushed_before_the_old_one_is_set_aside(
@@ -97,6 +122,7 @@ def test_a_file_whose_flush_fails_is_not_installed(tmp_path: Path, monkeypatch: 
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(flush, "syncfs_covers", lambda device: False)  # one fsync per file
     batch = InstallBatch()
     for key, path in enumerate(sources):
         info = path.stat()
@@ -117,6 +143,53 @@ def test_a_file_whose_flush_fails_is_not_installed(tmp_path: Path, monkeypatch: 
     ]
     assert sorted(p.name for p in out.iterdir()) == ["a", "c"]  # no temporary file left either
     assert len(batch) == 0
+
+
+def test_a_failed_syncfs_installs_none_of_its_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flush, "syncfs_covers", lambda device: True)
+    monkeypatch.setattr(flush, "_libc_syncfs", lambda fd: -1)
+    monkeypatch.setattr(flush.ctypes, "get_errno", lambda: errno.EIO)
+    (tmp_path / "out").mkdir()
+    batch = InstallBatch()
+    for key, name in enumerate(("a", "b")):
+        source = tmp_path / name
+        source.write_text(name)
+        info = source.stat()
+        copy_file_atomic(
+            str(source),
+            str(tmp_path / "out" / name),
+            expect_size=info.st_size,
+            expect_mtime_ns=info.st_mtime_ns,
+            batch=batch,
+            key=key,
+        )
+    outcome = batch.install()
+    assert [(key, error.errno if error else None) for key, error in outcome] == [
+        (0, errno.EIO),
+        (1, errno.EIO),
+    ]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_syncfs_is_used_only_where_it_is_as_good_as_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flush, "_covers", {})
+    monkeypatch.setattr(flush, "_LINUX", True)
+    monkeypatch.setattr(flush.platform, "release", lambda: "6.1.0-18-amd64")
+    types = {1: "ext4", 2: "xfs", 3: "btrfs", 4: "cifs", 5: "fuseblk", 6: "vfat", 7: None}
+    monkeypatch.setattr(flush, "_fstype", lambda device: types[device])
+    assert [flush.syncfs_covers(d) for d in types] == [True, True, True, False, False, False, False]
+    monkeypatch.setattr(flush, "_covers", {})
+    monkeypatch.setattr(flush.platform, "release", lambda: "5.4.0-150-generic")  # no errors from syncfs
+    assert not flush.syncfs_covers(1)
+    monkeypatch.setattr(flush, "_covers", {})
+    monkeypatch.setattr(flush, "_LINUX", False)
+    monkeypatch.setattr(flush.platform, "release", lambda: "6.1.0")
+    assert not flush.syncfs_covers(1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/mountinfo")
+def test_the_filesystem_of_a_folder_is_found(tmp_path: Path) -> None:
+    assert flush._fstype(os.stat(tmp_path).st_dev) not in (None, "")
 
 
 def test_discarding_a_batch_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -175,7 +248,7 @@ def test_a_read_only_export_can_still_be_flushed(tmp_path: Path, monkeypatch: py
     real_fsync = os.fsync
     monkeypatch.setattr(os, "open", refusing_open)
     monkeypatch.setattr(os, "fsync", lambda fd: (flushed.append(fd), real_fsync(fd))[1])
-    atomic.flush_file(str(path))
+    flush.flush_file(str(path))
     assert len(flushed) == 1
 
 
