@@ -28,7 +28,7 @@ from engine.core.report import ItemResult
 from engine.files.atomic import is_temp_name
 from engine.files.compare import CHANGED, DIFFERS, MISSING, SAME, compare_files
 from engine.jobs.mirror.apply import Mirror
-from engine.jobs.mirror.walk import STATE_DIR
+from engine.jobs.mirror.walk import STATE_DIR, mtime_equal
 
 VERIFY, REPAIR = "verify", "repair"
 
@@ -85,6 +85,25 @@ def _pending(plan: Plan, since: datetime | None, standalone: bool) -> tuple[list
     return items, differences
 
 
+def _changed_since_copied(source: str, copy: str, step: int) -> str | None:
+    """Why a file is not comparable now: the source's time moved on since the copy was made.
+
+    Damage is what size and time cannot show: the copy keeps the source's modification time, so a
+    copy with the same time but other bytes (or another size) is damaged; a source with a newer
+    time was simply changed by someone since, and the next run copies it.
+    """
+    try:
+        src = os.lstat(source)
+        dst = os.lstat(copy)
+    except FileNotFoundError:
+        return None  # the comparison says which side is missing
+    except OSError:
+        return None
+    if not mtime_equal(src.st_mtime_ns, dst.st_mtime_ns, step):
+        return "changed since it was copied: the next run copies it"
+    return None
+
+
 def read_back(
     ctx: RunContext, settings: MirrorSettings, sample: Sample, plan: Plan, repair: bool, standalone: bool
 ) -> ReadBack:
@@ -114,9 +133,15 @@ def read_back(
     if standalone:
         ctx.reporter(RunStarted(ctx.name, "mirror", len(wanted) + len(out_of_step), sum(wanted.values())))
     damaged: list[Action] = []
+    step = int(plan.extra.get("mtime_step_ns", 1))
     for rel in sorted(wanted):
         if ctx.cancel.is_set():
             break
+        moved_on = _changed_since_copied(_path(source, rel), _path(replica, rel), step)
+        if moved_on:
+            item = ItemResult(rel, VERIFY, "skipped", moved_on)
+            items.append(item)
+            continue
         found = compare_files(_path(source, rel), _path(replica, rel), ctx.cancel)
         if found.outcome == SAME:
             item = ItemResult(rel, VERIFY, "done", "", found.bytes)
