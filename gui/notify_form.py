@@ -78,7 +78,13 @@ class NotifyForm(QWidget):
         self.field("email", "user").changed.connect(self._password_state)
         self.field("email", "password").changed.connect(self._password_state)
         self.field("email", "password").label.setText("Password is in")
-        self.field("webhook", "url").label.setText("URL *")
+        url = self.field("webhook", "url")
+        url.label.setText("URL *")
+        if isinstance(url.widget, QLineEdit):  # its token is a password: shown only while edited
+            url.widget.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+            url.help.setText(
+                "where to POST; its token is a password: the address shows only while you edit it"
+            )
         self._password_state()
 
     def _group(self, section: str) -> QGroupBox:

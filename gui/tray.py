@@ -78,6 +78,7 @@ class Tray(QObject):
         self.menu.addSeparator()
         self.menu.addAction(window.pause_action)
         self.menu.addAction(window.autostart_action)
+        self.menu.addAction(window.notifications_action)
         self.menu.addSeparator()
         self.menu.addAction(window.quit_action)
         self.menu.aboutToShow.connect(self._fill_run_menu)

@@ -15,7 +15,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as NoKeyring
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QSystemTrayIcon
 
 from engine.core.folders import Folders
 from engine.core.report import RunReport
@@ -24,6 +24,7 @@ from engine.notify import outbox
 from engine.notify.mail import KEYRING_SERVICE
 from engine.notify.message import run_message
 from engine.notify.settings import load_notifications
+from gui import tray
 from gui.main_window import MainWindow
 from gui.notify_dialog import NotificationsDialog
 from tests.fakes.http_receiver import Receiver
@@ -74,6 +75,22 @@ def fill_email(dialog: NotificationsDialog, server: str, password: str = PASSWOR
     assert dialog.form.password.isEnabled()
     dialog.form.password.setText(password)
     dialog.validate()
+
+
+def test_the_tray_menu_opens_the_same_dialog_once(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    icon = tray.install(window)
+    assert icon is not None
+    (entry,) = [a for a in icon.menu.actions() if a.text() == "&Notifications…"]
+    window.hide()
+    entry.trigger()
+    dialog = window.notifications_dialog
+    assert isinstance(dialog, NotificationsDialog) and dialog.isVisible()
+    entry.trigger()
+    assert window.notifications_dialog is dialog  # raised, not opened twice
+    icon.icon.hide()
 
 
 def test_every_problem_is_shown_beside_its_field_and_blocks_save(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -158,6 +175,8 @@ def test_send_test_posts_the_webhook_and_a_typed_password_without_keyring_is_not
             qtbot.waitUntil(lambda: dialog.form.test_results["webhook"].text().startswith("✓"), timeout=15000)
             (request,) = hook.requests
             assert request.path == f"/hooks/{TOKEN}"
+            url = dialog.form.field("webhook", "url").widget
+            assert isinstance(url, QLineEdit) and not url.hasFocus() and TOKEN not in url.displayText()
             assert json.loads(request.body)["status"] == "test"
         fill_email(dialog, "smtp.example.com:587")
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
