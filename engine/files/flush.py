@@ -18,6 +18,7 @@ and NTFS journals renames itself.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import sys
@@ -100,8 +101,13 @@ def _syncfs(fds: Sequence[int]) -> OSError | None:
     return None
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _libc_syncfs(fd: int) -> int:
-    return int(ctypes.CDLL(None, use_errno=True).syncfs(fd))
+    return int(_libc().syncfs(fd))
 
 
 def syncfs_covers(device: int) -> bool:

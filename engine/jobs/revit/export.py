@@ -181,7 +181,7 @@ class Exporter:
         it (a suspiciously small export) the new file goes beside ``final`` under its own name.
         """
         folders = [os.path.dirname(final)]
-        where = final
+        where, kept = final, None
         if not set_aside:
             where = beside_name(final, self.ctx.started)
         elif os.path.lexists(os_path(final)):
@@ -190,7 +190,15 @@ class Exporter:
             os.replace(os_path(final), os_path(kept))
             folders.append(os.path.dirname(kept))
             log.info("%s: the earlier export of today is kept as %s", model.raw, kept)
-        os.replace(os_path(temp_file), os_path(where))
+        try:
+            os.replace(os_path(temp_file), os_path(where))
+        except OSError:
+            if kept is not None:  # put the earlier one back where it was
+                try:
+                    os.replace(os_path(kept), os_path(final))
+                except OSError:
+                    log.warning("%s: the earlier export of today stays at %s", model.raw, kept)
+            raise
         for folder in folders:
             fsync_folder(os_path(folder))
         return where

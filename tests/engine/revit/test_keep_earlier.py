@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,3 +130,25 @@ def test_old_version_folders_go_with_retention(world: World) -> None:
         path.write_bytes(b"x")
     assert w.run().exit_code == 0
     assert not old.parents[1].exists() and recent.exists()
+
+
+def test_a_failed_rename_puts_the_earlier_export_back(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world(rows=[FakeModel(MODEL, scenario={"scenario": "ok", "kib": 16})])
+    w.run()
+    earlier = (w.target / FINAL).read_bytes()
+    w.server.set_scenarios({MODEL: {"scenario": "ok", "kib": 20}})
+    real_replace = os.replace
+
+    def replace(source: Any, target: Any, **kwargs: Any) -> None:
+        if ".~rg." in os.fspath(source) and os.fspath(target).endswith("Model.rvt"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(source, target, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    outcome = w.run(now=FIXED_NOW + timedelta(minutes=30))
+
+    assert outcome.exit_code == 1
+    item = only_item(outcome, MODEL)
+    assert item["status"] == "failed" and "cannot put the export in place" in item["message"]
+    assert (w.target / FINAL).read_bytes() == earlier
+    assert _versions(w.target) == []
