@@ -7,6 +7,8 @@ execute: one batched ``rclone copy --files-from-raw``; then, only if nothing fai
          remote with one ``rclone lsjson`` (look.py), and are failed when it does not show them
 verify:  keep what was confirmed and did not change meanwhile; record it, and the failures for
          the retry queue, in one transaction
+read_back: the uploaded files read back with one ``rclone check`` (hashes, or a download where
+         the remote keeps none); ``repair`` uploads what differs again (readback.py)
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.plan import ActionKind, Plan
 from engine.core.profiles import Profile, RcloneProfile
+from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.files.pathsafety import overlap_problem
-from engine.jobs.rclone import credentials, index, planner, preflight
+from engine.jobs.rclone import credentials, index, planner, preflight, readback
 from engine.jobs.rclone.command import local_path_of
 from engine.jobs.rclone.deletes import DELETE, check_deletes, delete_on_remote, skipped
 from engine.jobs.rclone.scan import scan_source
@@ -33,7 +36,7 @@ from engine.jobs.rclone.tally import UPLOAD
 from engine.jobs.rclone.upload import upload
 from engine.tools.redact import redact
 
-__all__ = ["check", "execute", "plan", "secrets", "verify"]
+__all__ = ["check", "execute", "plan", "read_back", "secrets", "verify"]
 
 # Listing the whole remote beats asking file by file once many files go up at once.
 _TRAVERSE_MIN_FILES = 1000
@@ -151,6 +154,9 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
         failed = sum(1 for r in results if r.status == "failed")
         if ctx.cancel.is_set():
             results += skipped(deletes, "cancelled")
+        elif ctx.window_closed.is_set() and deletes:
+            results += skipped(deletes, "the window closed; deletions wait for the next run")
+            ctx.left_by_window(len(deletes))
         elif failed:
             results += skipped(
                 deletes, f"not deleted: {failed} upload(s) failed; deletions wait for a run without failures"
@@ -213,3 +219,8 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
         len(changes.removed),
     )
     return out
+
+
+def read_back(ctx: RunContext, sample: Sample, run_plan: Plan | None, repair: bool) -> ReadBack:
+    """Read the uploaded files back from the remote (``rearguard verify``, or the sample after a run)."""
+    return readback.read_back(ctx, sample, run_plan, repair)

@@ -56,6 +56,8 @@ def upload_argv(
     config: str = "",
     traverse: bool = False,
     adopt: bool = False,
+    bwlimit: str = "",
+    max_duration: float | None = None,
 ) -> list[str]:
     """The one batched upload of a run: ``rclone copy SOURCE REMOTE --files-from-raw LIST``.
 
@@ -63,6 +65,9 @@ def upload_argv(
     ``adopt`` (first run, empty index) lets rclone skip files the remote already has with the same
     size and time. Otherwise every listed file is sent (``--ignore-times``): the index already
     knows it changed, and remotes that keep whole seconds or no times at all would miss a change.
+    ``bwlimit`` is the profile's, as rclone reads it (timetable included). ``max_duration`` (seconds
+    until the run's window closes): rclone starts no new file after it and lets the ones under way
+    finish (``--cutoff-mode soft``), then exits with code 10.
     """
     argv = [binary, "copy", "--files-from-raw", list_file]
     if not traverse:
@@ -71,6 +76,10 @@ def upload_argv(
         argv.append("--ignore-times")
     if versions_dir is not None:
         argv += ["--backup-dir", versions_dir]
+    if bwlimit:
+        argv += ["--bwlimit", bwlimit]
+    if max_duration is not None:
+        argv += ["--max-duration", f"{max(1, int(max_duration))}s", "--cutoff-mode", "soft"]
     argv += ["--transfers", str(transfers), *_LOGGING, *_ONE_TRY, *config_flags(config)]
     return [*argv, "--", source, remote]
 
@@ -117,6 +126,33 @@ def features_argv(binary: str, remote: str, config: str = "") -> list[str]:
         "--",
         remote,
     ]
+
+
+def check_argv(
+    binary: str,
+    source: str,
+    remote: str,
+    list_file: str,
+    combined_file: str,
+    *,
+    download: bool,
+    checkers: int = 8,
+    config: str = "",
+) -> list[str]:
+    """Read the listed files back: ``rclone check SOURCE REMOTE --one-way --files-from-raw LIST``.
+
+    One line per file goes to ``combined_file`` (``= path`` same, ``* path`` differs, ``+ path``
+    missing on the remote, ``! path`` could not be read). Hashes are compared where both sides have
+    a common one; ``download`` reads the remote's bytes instead (a remote that keeps no hash).
+    ``--one-way``: what only the remote has (versions, excluded files) is not a difference. rclone's
+    idle timeout stays at its default: a server hashing a large file says nothing for a while.
+    """
+    argv = [binary, "check", "--one-way", "--files-from-raw", list_file, "--combined", combined_file]
+    if download:
+        argv.append("--download")
+    argv += ["--checkers", str(checkers), "--use-json-log", "-v"]
+    argv += ["--contimeout", "15s", "--low-level-retries", "3", "--ask-password=false"]
+    return [*argv, *config_flags(config), "--", source, remote]
 
 
 def remote_join(remote: str, relative: str) -> str:

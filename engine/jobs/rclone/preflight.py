@@ -75,10 +75,11 @@ def check_remote(
     secrets: Sequence[str],
     env: Mapping[str, str] | None = None,
     cancel: threading.Event | None = None,
-) -> None:
+) -> bool:
     """Prove the remote answers with one small request; raises ToolUnavailable when it does not.
 
-    A remote folder that does not exist yet is fine: the first upload creates it.
+    A remote folder that does not exist yet is fine (the first upload creates it): False is
+    returned for it, True for a folder that is there.
     """
     shown = redact(remote, secrets)
     try:
@@ -95,7 +96,7 @@ def check_remote(
     if result.cancelled:
         raise Cancelled()
     if result.ok or result.returncode == _EXIT_DIRECTORY_NOT_FOUND:
-        return
+        return result.ok
     if result.timed_out:
         raise ToolUnavailable(f"remote {shown} is unreachable: no answer within {_STAT_TIMEOUT:.0f} s")
     reason = redact(_reason(result.stderr.splitlines()), secrets)

@@ -24,6 +24,7 @@ class Job:
     max_delete_percent: float
     delete_excluded: bool = False  # what a filter now leaves out: removed from the remote, or kept
     versions: bool = True  # the profile format has no switch yet; deletes always keep a version
+    bwlimit: str = ""  # rclone's own --bwlimit, checked when the profile was read
 
 
 def job_of(ctx: RunContext) -> Job:
@@ -48,4 +49,5 @@ def job_of(ctx: RunContext) -> Job:
         transfers=s.transfers,
         max_delete_percent=s.max_delete_percent,
         delete_excluded=s.delete_excluded,
+        bwlimit=s.bwlimit,
     )

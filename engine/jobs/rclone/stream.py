@@ -26,10 +26,12 @@ def run_streaming(
     secrets: Sequence[str],
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    paused: Callable[[], bool] | None = None,
 ) -> ProcessResult:
     """Run ``argv``; every parsed stderr line goes to ``on_record`` on the calling thread.
 
-    Raises OSError when rclone cannot be started at all.
+    While ``paused()`` is true rclone's process tree is suspended. Raises OSError when rclone
+    cannot be started at all.
     """
     lines: queue.Queue[object] = queue.Queue()
     outcome: list[ProcessResult | BaseException] = []
@@ -50,6 +52,7 @@ def run_streaming(
                     encoding="utf-8",  # rclone's JSON log is UTF-8 on every platform (file names!)
                     secrets=secrets,
                     log_output=False,
+                    paused=paused,
                 )
             )
         except BaseException as error:  # handed to the caller's thread below

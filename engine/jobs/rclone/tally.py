@@ -33,6 +33,12 @@ DELETE_NOT_CONFIRMED = "rclone did not confirm this deletion; it will be tried a
 # confirmed between them, or once rclone has reported errors and moved no byte for STALL_SECONDS.
 GIVE_UP_AFTER = 2
 STALL_SECONDS = 120.0
+# A pause suspends rclone; a remote that dropped the connection meanwhile makes the files under way
+# fail right after the resume. Connection failures within this time after a resume are the pause's,
+# not the remote's: they never make the run give up, and those files are sent again at once.
+RESUME_GRACE = 60.0
+WINDOW_CLOSED = "not sent before the window closed; it goes with the next run"
+_CUT_OFF = "max transfer duration reached"
 _CONNECTION_LOST = re.compile(
     r"couldn't connect|connection (?:lost|refused|reset)|no route to host|network is unreachable"
     r"|broken pipe|i/o timeout",
@@ -100,16 +106,31 @@ class Watcher:
         self.planned_bytes = sum(a.bytes for a in actions)
         self.stop = stop or threading.Event()  # set when the remote is taken to be gone
         self.gone: str | None = None  # why the remote is taken to be gone
+        self.cut_off = False  # rclone stopped at --max-duration: the run's window closed
+        self.after_pause: set[str] = set()  # files that lost their connection just after a resume
         self._lost_in_a_row = 0
         self._progress = (-1, time.monotonic())  # (bytes done, when they last changed)
+        self._resumes = ctx.pause.resumes
+        self._resumed_at: float | None = None
 
     def _start(self, path: str) -> None:
         if path not in self.tally.started:
             self.tally.started.add(path)
             self.ctx.reporter(ItemStarted(path, self.action, self.tally.planned[path].bytes))
 
+    def _see_resume(self) -> None:
+        """A resume since the last record: the time rclone stood still is no stall."""
+        if self.ctx.pause.resumes != self._resumes:
+            self._resumes = self.ctx.pause.resumes
+            self._resumed_at = now = time.monotonic()
+            self._progress = (self._progress[0], now)
+
+    def _just_resumed(self) -> bool:
+        return self._resumed_at is not None and time.monotonic() - self._resumed_at < RESUME_GRACE
+
     def __call__(self, record: json_log.LogRecord) -> None:
         tally, ctx = self.tally, self.ctx
+        self._see_resume()
         if isinstance(record, json_log.Stats):
             self._watch_progress(record)
             total = max(record.total_bytes, self.planned_bytes)
@@ -126,9 +147,14 @@ class Watcher:
             message = redact(record.message, ctx.secrets)
             tally.failed.setdefault(record.path, message)
             ctx.log.warning("%s failed: %s — %s", self.action, redact(record.path, ctx.secrets), message)
-            self._connection_failure(message)
+            if self._just_resumed() and _CONNECTION_LOST.search(message):
+                self.after_pause.add(record.path)
+            else:
+                self._connection_failure(message)
         elif isinstance(record, json_log.Failed | json_log.Message) and _is_error(record):
             text = record.message if isinstance(record, json_log.Failed) else record.text
+            if _CUT_OFF in text:
+                self.cut_off = True
             tally.general.append(redact(text, ctx.secrets))
             if isinstance(record, json_log.Message) and record.level in ("critical", "fatal"):
                 tally.fatal.append(tally.general[-1])
@@ -199,6 +225,8 @@ class Watcher:
             if result.cancelled and self.gone is None:
                 # Errors while rclone is being stopped are the stop's, not the file's.
                 item = ItemResult(path, self.action, "skipped", "cancelled before rclone confirmed it")
+            elif (self.cut_off or self.ctx.window_closed.is_set()) and path not in tally.failed:
+                item = ItemResult(path, self.action, "skipped", WINDOW_CLOSED)
             elif path in tally.failed:
                 item = ItemResult(path, self.action, "failed", tally.failed[path] + attempt_note(action))
             elif self.gone is not None:

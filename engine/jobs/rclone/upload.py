@@ -3,6 +3,12 @@
 A file is done when rclone logs it copied. After a clean exit, the files rclone said nothing about
 (a first run's files already on the remote, or a log line lost) are looked up on the remote with
 one ``rclone lsjson``: done when it holds them as they were sent, else failed and sent again next run.
+
+The profile's ``bwlimit`` is rclone's own ``--bwlimit``. A pause suspends rclone's process tree;
+files whose connection the remote dropped during a long pause fail just after the resume, and are
+sent again at once with one more call (rclone's own retries do not cover a transfer cut midway).
+A scheduled run's window end becomes ``--max-duration`` with a soft cut-off: the files under way
+finish, the rest are skipped and go with the next run.
 """
 
 from __future__ import annotations
@@ -18,7 +24,15 @@ from engine.core.report import ItemResult
 from engine.jobs.rclone import command, look
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import NOT_CONFIRMED, UPLOAD, StopOrCancel, Watcher, attempt_note, write_list
+from engine.jobs.rclone.tally import (
+    NOT_CONFIRMED,
+    UPLOAD,
+    WINDOW_CLOSED,
+    StopOrCancel,
+    Watcher,
+    attempt_note,
+    write_list,
+)
 from engine.tools.redact import redact
 
 # A first run's files already on the remote get no line (rclone skips them), nor does a file
@@ -32,7 +46,35 @@ def upload(
     """Upload ``actions`` in one rclone call; one ItemResult per action, in order."""
     if not actions:
         return []
+    if ctx.window_closed.is_set():
+        ctx.left_by_window(len(actions))
+        return [ItemResult(a.path, UPLOAD, "skipped", WINDOW_CLOSED) for a in actions]
+    results = _upload_once(ctx, job, binary, actions, adopt=adopt, traverse=traverse)
+    again = [a for a, r in zip(actions, results, strict=True) if r.status == "failed" and r.message == _AGAIN]
+    if again and not ctx.stopping():
+        ctx.log.info("sending %d file(s) again: their connection was dropped during the pause", len(again))
+        redone = {r.path: r for r in _upload_once(ctx, job, binary, again, adopt=False, traverse=False)}
+        results = [redone.get(r.path, r) for r in results]
+    ctx.left_by_window(sum(1 for r in results if r.message == WINDOW_CLOSED))
+    return [_final(r) for r in results]
+
+
+_AGAIN = "\0again"  # a marker between _upload_once and upload, never shown
+
+
+def _final(item: ItemResult) -> ItemResult:
+    if item.message != _AGAIN:
+        return item
+    return ItemResult(item.path, UPLOAD, "failed", "the connection was lost after a pause; sent next run")
+
+
+def _upload_once(
+    ctx: RunContext, job: Job, binary: str, actions: Sequence[Action], *, adopt: bool, traverse: bool
+) -> list[ItemResult]:
     watcher = Watcher(ctx, actions, stop=StopOrCancel(ctx.cancel))
+    window = None
+    if ctx.window_end is not None:
+        window = (ctx.window_end - ctx.clock()).total_seconds()
     versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
     with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
         list_file = write_list(folder, [a.path for a in actions])
@@ -46,14 +88,24 @@ def upload(
             config=job.config,
             traverse=traverse,
             adopt=adopt,
+            bwlimit=job.bwlimit,
+            max_duration=window,
         )
         ctx.log.info("uploading %d file(s) with one rclone call", len(actions))
-        result = run_streaming(argv, watcher, cancel=watcher.stop, secrets=ctx.secrets)
+        result = run_streaming(
+            argv, watcher, cancel=watcher.stop, secrets=ctx.secrets, paused=ctx.pause.is_set
+        )
     fatal = watcher.unreachable(result)
     if fatal:
         raise ToolUnavailable(f"remote {redact(job.remote, ctx.secrets)} became unreachable: {fatal}")
     silent = watcher.silent(result)
-    return watcher.results(result, confirm_uploads(ctx, job, binary, silent) if silent else {})
+    results = watcher.results(result, confirm_uploads(ctx, job, binary, silent) if silent else {})
+    return [
+        ItemResult(r.path, UPLOAD, "failed", _AGAIN)
+        if r.status == "failed" and r.path in watcher.after_pause
+        else r
+        for r in results
+    ]
 
 
 def confirm_uploads(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -18,6 +19,7 @@ from engine.core.errors import ToolUnavailable
 from engine.core.events import Event, ItemFinished
 from engine.core.plan import Action, ActionKind
 from engine.core.report import ItemResult
+from engine.files.pacing import PauseSwitch
 from engine.files.pathsafety import split_relative
 from engine.jobs.rclone import command, credentials, json_log, look, preflight
 from engine.jobs.rclone.deletes import delete_guard
@@ -262,7 +264,13 @@ def test_excluded_files_are_kept_unless_delete_excluded(tmp_path: Path) -> None:
 
 
 def _watcher(paths: list[str], events: list[Event]) -> Watcher:
-    ctx = SimpleNamespace(reporter=events.append, secrets=["hunter22"], log=logging.getLogger("test"))
+    ctx = SimpleNamespace(
+        reporter=events.append,
+        secrets=["hunter22"],
+        log=logging.getLogger("test"),
+        pause=PauseSwitch(),
+        window_closed=threading.Event(),
+    )
     actions = [Action(ActionKind.UPLOAD, p, bytes=10) for p in paths]
     return Watcher(cast(RunContext, ctx), actions)
 

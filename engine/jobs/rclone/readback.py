@@ -1,0 +1,398 @@
+"""Reading an rclone remote back (``rearguard verify``, and the sample after every run).
+
+Which files: those of the rclone index (what Rearguard uploaded, with the size and modification time
+the source had then) that the sample wants, keyed by path. A file whose size or time in the source no
+longer matches its index row changed since it was uploaded: it is skipped (the next run uploads it),
+not compared.
+
+How: ONE ``rclone check --one-way --files-from-raw`` of exactly those files. rclone compares hashes
+where the remote keeps one (local, S3, sftp servers that answer md5sum/sha1sum, ...) and, with
+``--download``, the remote's bytes where ``rclone backend features`` lists no hash (crypt, some
+WebDAV). Its combined report has one line per file: same, differs, missing, unreadable; a file it
+gives no line for is not taken as read. What only the remote has (versions, files a filter now
+leaves out, a deleted file's copy) is no difference: only the listed files are asked about.
+
+``repair`` uploads the differing and missing files again with one batched ``rclone copy`` (upload.py)
+whose ``--backup-dir`` is this verify's versions folder, so a damaged copy is kept as a version
+first. A copy is confirmed as a run's are (rclone's line, or a look at the remote) and its index row
+renewed; one that is not goes to the retry queue, and the next run uploads it again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+import tempfile
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from engine.core.context import RunContext
+from engine.core.errors import SafetyRefusal, ToolUnavailable
+from engine.core.events import ItemFinished, PhaseChanged, RunStarted
+from engine.core.filters import PathFilter
+from engine.core.plan import Action, ActionKind, Plan
+from engine.core.readback import ReadBack, Sample
+from engine.core.report import ItemResult
+from engine.jobs.rclone import command, credentials, index, json_log, look, preflight
+from engine.jobs.rclone.scan import excluder
+from engine.jobs.rclone.settings import Job, job_of
+from engine.jobs.rclone.stream import run_streaming
+from engine.jobs.rclone.tally import write_list
+from engine.jobs.rclone.upload import upload
+from engine.tools.process import ProcessResult, run_process
+from engine.tools.redact import redact
+
+VERIFY, REPAIR = "verify", "repair"
+MISSING = "missing on the remote"
+REPAIRED = "uploaded again; the damaged copy is kept under versions"
+REPAIRED_MISSING = "uploaded again"
+# A hang guard, not a schedule: rclone's own idle timeout catches a silent connection sooner.
+CHECK_TIMEOUT = 900.0  # seconds, plus the time to read every byte at CHECK_MIN_RATE
+CHECK_MIN_RATE = 1024 * 1024
+# Each checker opens its own connection (an SSH handshake on sftp): a small sample reads faster
+# with few of them, a full verify with rclone's default eight.
+FILES_PER_CHECKER = 50
+MAX_CHECKERS = 8
+_HASH_DIFFERS = re.compile(r"^(\w+) differ$")
+_UNHASHED = re.compile(r"^(\d+) hashes could not be checked")
+_NO_COMMON_HASH = "No common hash found"
+
+Row = tuple[int, int]  # (size, mtime_ns) as the index has it
+
+
+@dataclass
+class Chosen:
+    """The sample's files, split into those to compare and those that cannot be compared now."""
+
+    wanted: dict[str, Row] = field(default_factory=dict)
+    skipped: list[ItemResult] = field(default_factory=list)
+    files: int = 0  # files in the index: how many the remote should hold
+
+
+@dataclass
+class Checked:
+    """What one ``rclone check`` said: a symbol per file, rclone's words per file, and the rest."""
+
+    result: ProcessResult
+    symbols: dict[str, str] = field(default_factory=dict)  # path -> "=", "*", "+", "!"
+    said: dict[str, str] = field(default_factory=dict)  # path -> rclone's first error about it
+    general: list[str] = field(default_factory=list)  # errors about no file
+    fatal: list[str] = field(default_factory=list)
+    no_common_hash: bool = False
+    unhashed: int = 0  # files compared by size only (the remote had no hash for them)
+
+
+def parse_combined(text: str) -> dict[str, str]:
+    """``rclone check --combined`` output as path -> symbol (one ``X path`` per line)."""
+    out: dict[str, str] = {}
+    for line in text.split("\n"):
+        if len(line) > 2 and line[0] in "=*+!-" and line[1] == " ":
+            out[line[2:]] = line[0]
+    return out
+
+
+def parse_hashes(text: str) -> list[str] | None:
+    """The hash types a remote keeps (``rclone backend features`` JSON), or None when not readable."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    hashes = data.get("Hashes") if isinstance(data, dict) else None
+    return [h for h in hashes if isinstance(h, str)] if isinstance(hashes, list) else None
+
+
+def differs_message(said: str) -> str:
+    """A difference in words, from rclone's error line about the file."""
+    if said == "sizes differ":
+        return "differs: size (the remote's copy has another size)"
+    if said == "contents differ":
+        return "differs: content (the remote's bytes, downloaded, are not the source's; same size)"
+    match = _HASH_DIFFERS.match(said)
+    if match:
+        return f"differs: {match.group(1)} hash (same size)"
+    return f"differs: {said or 'rclone gave no reason'}"
+
+
+def checkers_for(files: int) -> int:
+    return max(1, min(MAX_CHECKERS, math.ceil(files / FILES_PER_CHECKER)))
+
+
+def _next_run(job: Job, path: str, left_out: Callable[[str], bool], *, gone: bool) -> str:
+    """What the next run does about a file that cannot be compared now."""
+    if left_out(path):
+        if job.delete_excluded:
+            return "a filter leaves it out: the next run moves the remote's copy to versions"
+        return "a filter leaves it out: the remote keeps the copy sent before"
+    return "the next run moves the remote's copy to versions" if gone else "the next run uploads it"
+
+
+def source_problem(job: Job, path: str, row: Row, left_out: Callable[[str], bool]) -> str | None:
+    """Why the source's file cannot be compared with what was uploaded, or None when it can."""
+    try:
+        st = os.lstat(job.source / path)
+    except FileNotFoundError:
+        return "no longer in the source; " + _next_run(job, path, left_out, gone=True)
+    except OSError as error:
+        return f"cannot be read in the source: {error.strerror or error}"
+    if not stat.S_ISREG(st.st_mode):
+        return "no longer a regular file in the source"
+    if (st.st_size, st.st_mtime_ns) != row:
+        return "changed since it was uploaded; " + _next_run(job, path, left_out, gone=False)
+    return None
+
+
+def choose(ctx: RunContext, job: Job, sample: Sample) -> Chosen:
+    """The indexed files the sample wants; those the source changed since their upload are skipped."""
+    indexed = index.load_index(ctx.state, ctx.name)
+    rules = PathFilter(job.exclude, job.include_hidden, where="[rclone].exclude")
+    left_out = excluder(rules)
+    chosen = Chosen(files=len(indexed))
+    for path in sorted(indexed):
+        if not sample.wants(path):
+            continue
+        problem = source_problem(job, path, indexed[path], left_out)
+        if problem:
+            chosen.skipped.append(ItemResult(path, VERIFY, "skipped", f"not compared: {problem}"))
+        else:
+            chosen.wanted[path] = indexed[path]
+    return chosen
+
+
+def _features(ctx: RunContext, job: Job, binary: str) -> list[str] | None:
+    """The remote's hash types, or None when ``rclone backend features`` gave no answer."""
+    try:
+        result = run_process(
+            command.features_argv(binary, job.remote, job.config),
+            timeout=look.FEATURES_TIMEOUT,
+            cancel=ctx.cancel,
+            encoding="utf-8",
+            secrets=ctx.secrets,
+            log_output=False,
+        )
+    except OSError:
+        return None
+    return parse_hashes(result.stdout) if result.ok else None
+
+
+def _reach(ctx: RunContext, job: Job, binary: str, has_files: bool) -> None:
+    """``rclone version`` and one request to the remote; an empty or absent remote folder is gone."""
+    with ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool:
+        version = pool.submit(preflight.check_version, binary)
+        there = preflight.check_remote(binary, job.remote, job.config, ctx.secrets, cancel=ctx.cancel)
+        version.result()
+    if not there and has_files:
+        raise ToolUnavailable(
+            f"the remote folder {redact(job.remote, ctx.secrets)} is not there although files were "
+            "uploaded to it (a disk not connected, a bucket or folder removed?); nothing was read back"
+        )
+
+
+def _check(ctx: RunContext, job: Job, binary: str, wanted: Mapping[str, Row], download: bool) -> Checked:
+    """One ``rclone check`` of ``wanted``; every file and error line it gives is collected."""
+    timeout = CHECK_TIMEOUT + sum(size for size, _ in wanted.values()) / CHECK_MIN_RATE
+    secrets = ctx.secrets
+    found = Checked(ProcessResult([], None))
+
+    def on_record(record: json_log.LogRecord) -> None:
+        if isinstance(record, json_log.Failed):
+            found.said.setdefault(record.path, redact(record.message, secrets))
+        elif isinstance(record, json_log.Message):
+            if record.text.startswith(_NO_COMMON_HASH):
+                found.no_common_hash = True
+            elif match := _UNHASHED.match(record.text):
+                found.unhashed = int(match.group(1))
+            elif record.level in ("critical", "fatal"):
+                found.fatal.append(redact(record.text, secrets))
+            elif record.is_error:
+                found.general.append(redact(record.text, secrets))
+            elif record.text.startswith("Using "):
+                ctx.log.info("rclone check: %s", record.text)
+
+    with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
+        list_file = write_list(folder, list(wanted))
+        combined = os.path.join(folder, "combined.txt")
+        argv = command.check_argv(
+            binary,
+            str(job.source),
+            job.remote,
+            list_file,
+            combined,
+            download=download,
+            checkers=checkers_for(len(wanted)),
+            config=job.config,
+        )
+        try:
+            found.result = run_streaming(argv, on_record, cancel=ctx.cancel, secrets=secrets, timeout=timeout)
+        except OSError as error:
+            raise ToolUnavailable(f"rclone cannot be started ({binary}): {error.strerror or error}") from None
+        try:
+            with open(combined, encoding="utf-8", errors="replace") as handle:
+                found.symbols = parse_combined(handle.read())
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def _unreachable(found: Checked) -> str | None:
+    """rclone's reason when the check ended without reading a single file."""
+    result = found.result
+    if result.ok or result.cancelled or result.timed_out or found.symbols:
+        return None
+    return (found.fatal or found.general or [f"rclone exit {result.returncode}"])[-1]
+
+
+def _lookup(symbols: Mapping[str, str]) -> Callable[[str], str | None]:
+    """The symbol for a path; a remote that hands back names in another Unicode form still matches."""
+    folded: dict[str, str] | None = None
+
+    def get(path: str) -> str | None:
+        nonlocal folded
+        symbol = symbols.get(path)
+        if symbol is None and symbols:
+            if folded is None:
+                folded = {unicodedata.normalize("NFC", p): s for p, s in symbols.items()}
+            symbol = folded.get(unicodedata.normalize("NFC", path))
+        return symbol
+
+    return get
+
+
+def verdicts(job: Job, wanted: Mapping[str, Row], found: Checked) -> tuple[list[ItemResult], list[str]]:
+    """One item per compared file, and the paths a repair would upload again (differs, missing)."""
+    left_out = excluder(PathFilter(job.exclude, job.include_hidden, where="[rclone].exclude"))
+    symbol_of, result = _lookup(found.symbols), found.result
+    items: list[ItemResult] = []
+    damaged: list[str] = []
+    for path, row in wanted.items():
+        symbol = symbol_of(path)
+        if symbol == "=":
+            items.append(ItemResult(path, VERIFY, "done", "", row[0]))
+            continue
+        if symbol is None and result.cancelled:
+            items.append(ItemResult(path, VERIFY, "skipped", "cancelled before it was read back"))
+            continue
+        problem = source_problem(job, path, row, left_out)
+        if problem:  # the source moved on while rclone read it: not the remote's fault
+            items.append(ItemResult(path, VERIFY, "skipped", f"not compared: {problem}"))
+        elif symbol is None:
+            why = "rclone gave no result"
+            if result.timed_out:
+                why = f"rclone stopped after {result.seconds:.0f} s"
+            items.append(ItemResult(path, VERIFY, "failed", f"not read back: {why}"))
+        elif symbol == "+":
+            items.append(ItemResult(path, VERIFY, "failed", MISSING))
+            damaged.append(path)
+        elif symbol == "*":
+            items.append(ItemResult(path, VERIFY, "failed", differs_message(found.said.get(path, ""))))
+            damaged.append(path)
+        else:
+            said = found.said.get(path) or "rclone could not read it on one side"
+            items.append(ItemResult(path, VERIFY, "failed", f"unreadable: {said}"))
+    return items, damaged
+
+
+def _repair(
+    ctx: RunContext,
+    job: Job,
+    binary: str,
+    wanted: Mapping[str, Row],
+    damaged: Sequence[str],
+    missing: set[str],
+) -> list[ItemResult]:
+    """Upload the damaged files again in one call; the copies replaced go to versions first."""
+    ctx.reporter(PhaseChanged("repair", f"uploading {len(damaged):,} file(s) again"))
+    actions = [Action(ActionKind.UPLOAD, p, bytes=wanted[p][0], mtime_ns=wanted[p][1]) for p in damaged]
+    try:
+        sent = upload(
+            ctx,
+            replace(job, versions=True),
+            binary,
+            actions,
+            adopt=False,  # --ignore-times: a damaged copy often has the right size and time
+            traverse=len(actions) >= look.TRAVERSE_MIN_FILES,
+        )
+    except OSError as error:
+        raise ToolUnavailable(f"rclone cannot be started ({binary}): {error.strerror or error}") from None
+    left_out = excluder(PathFilter(job.exclude, job.include_hidden, where="[rclone].exclude"))
+    changes = index.Changes()
+    out: list[ItemResult] = []
+    for item in sent:
+        row = wanted[item.path]
+        if item.status == "done":
+            problem = source_problem(job, item.path, row, left_out)
+            if problem:
+                out.append(ItemResult(item.path, REPAIR, "skipped", f"not recorded: {problem}"))
+                continue
+            changes.uploaded.append((item.path, *row))
+            message = REPAIRED_MISSING if item.path in missing else REPAIRED
+            out.append(ItemResult(item.path, REPAIR, "done", message, item.bytes))
+        elif item.status == "failed":
+            changes.failed.append((item.path, item.message))
+            message = f"not repaired: {item.message}; the next run uploads it again"
+            out.append(ItemResult(item.path, REPAIR, "failed", message))
+        else:
+            out.append(ItemResult(item.path, REPAIR, item.status, item.message))
+    index.record(ctx.state, ctx.name, changes, ctx.clock().isoformat(), (str(job.source), job.remote))
+    return out
+
+
+def _announce(ctx: RunContext, items: Sequence[ItemResult], standalone: bool) -> None:
+    for item in items:
+        if standalone or item.status != "done":
+            ctx.reporter(ItemFinished(item.path, item.action, item.status, item.bytes, item.message))
+
+
+def read_back(ctx: RunContext, sample: Sample, run_plan: Plan | None, repair: bool) -> ReadBack:
+    """Compare the sample's uploaded files on the remote with the source; optionally upload them again."""
+    job = job_of(ctx)
+    standalone = run_plan is None
+    ctx.secrets.extend(s for s in credentials.collect(job.remote, job.config) if s not in ctx.secrets)
+    shown = redact(job.remote, ctx.secrets)
+    if index.target_changed(ctx.state, ctx.name, str(job.source), job.remote):
+        ctx.warn("the source or remote changed since the last run: nothing is read back until a run uploads")
+        return ReadBack()
+    if standalone and not job.source.is_dir():
+        raise SafetyRefusal(
+            f"source folder {job.source} does not exist or is not a folder "
+            "(an unplugged disk or unmounted share?); nothing was read back"
+        )
+    binary = preflight.find_rclone(job.rclone)
+    with ThreadPoolExecutor(1, thread_name_prefix="rclone-features") as pool:
+        hashes: Future[list[str] | None] = pool.submit(_features, ctx, job, binary)
+        chosen = choose(ctx, job, sample)
+        if standalone:
+            _reach(ctx, job, binary, has_files=chosen.files > 0)
+        known = hashes.result() if chosen.wanted else None
+    wanted, items = chosen.wanted, list(chosen.skipped)
+    if standalone:
+        ctx.reporter(RunStarted(ctx.name, "rclone", len(wanted), sum(s for s, _ in wanted.values())))
+    if not wanted or ctx.cancel.is_set():
+        _announce(ctx, items, standalone)
+        return ReadBack(items, chosen.files)
+    download = known is not None and not known
+    how = "downloading them (the remote keeps no hash)" if download else "comparing hashes"
+    ctx.reporter(PhaseChanged("read back", f"reading {len(wanted):,} file(s) back from {shown}: {how}"))
+    found = _check(ctx, job, binary, wanted, download)
+    if found.no_common_hash and not download:
+        ctx.log.info("rclone found no hash in common with the remote: reading the files by download")
+        found = _check(ctx, job, binary, wanted, True)
+    reason = _unreachable(found)
+    if reason:
+        raise ToolUnavailable(f"remote {shown} is unreachable: {reason}")
+    if found.unhashed:
+        ctx.warn(
+            f"{found.unhashed} file(s) were compared by size only: the remote keeps no hash for them "
+            "(a same-size change there goes unseen)"
+        )
+    checked, damaged = verdicts(job, wanted, found)
+    _announce(ctx, items + checked, standalone)
+    items += checked
+    if repair and damaged and not ctx.cancel.is_set():
+        missing = {i.path for i in checked if i.message == MISSING}
+        items += _repair(ctx, job, binary, wanted, damaged, missing)
+    return ReadBack(items, chosen.files)
