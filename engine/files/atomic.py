@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.files.flush import flush_descriptors, fsync_folder
+from engine.files.pacing import Pacer
 
 log = logging.getLogger("rearguard.files")
 
@@ -91,15 +92,20 @@ def _copy_data(
     size: int,
     cancel: threading.Event | None,
     progress: Callable[[int], None] | None,
+    pace: Pacer | None = None,
 ) -> int:
-    """Copy ``src_fd`` to ``dst_fd`` until EOF; returns bytes copied."""
+    """Copy ``src_fd`` to ``dst_fd`` until EOF; returns bytes copied.
+
+    ``pace`` is called after every block (pause and bandwidth limit; see ``engine.files.pacing``).
+    """
     done = 0
+    chunk = _CHUNK if pace is None else pace.block
     if _HAS_SENDFILE:
         while True:
             if cancel is not None and cancel.is_set():
                 raise CopyCancelled()
             try:
-                sent = os.sendfile(dst_fd, src_fd, done, _CHUNK)
+                sent = os.sendfile(dst_fd, src_fd, done, chunk)
             except OSError as error:
                 if done == 0 and error.errno in (22, 38):  # EINVAL/ENOSYS: fall back to read/write
                     break
@@ -107,7 +113,9 @@ def _copy_data(
             if sent == 0:
                 return done
             done += sent
-            if done == size and size < _CHUNK:
+            if pace is not None:
+                pace(sent)
+            if done == size and size < chunk:
                 return done  # small file complete: skip the extra call that would return 0
             if progress is not None and size >= _SMALL:
                 progress(done)
@@ -115,7 +123,7 @@ def _copy_data(
     while True:
         if cancel is not None and cancel.is_set():
             raise CopyCancelled()
-        block = os.read(src_fd, _CHUNK)
+        block = os.read(src_fd, chunk)
         if not block:
             return done
         view = memoryview(block)
@@ -123,6 +131,8 @@ def _copy_data(
             written = os.write(dst_fd, view)
             view = view[written:]
         done += len(block)
+        if pace is not None:
+            pace(len(block))
         if progress is not None and size >= _SMALL:
             progress(done)
 
@@ -250,6 +260,7 @@ def _stage(
     expect_mtime_ns: int,
     cancel: threading.Event | None,
     progress: Callable[[int], None] | None,
+    pace: Pacer | None = None,
 ) -> _Staged:
     """Copy ``source`` into a fresh temporary file beside ``target``; the file is left open."""
     temp = temp_path_for(target)
@@ -260,7 +271,7 @@ def _stage(
             raise ChangedWhileCopying(f"changed since the scan: {source}")
         dst_fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
         try:
-            copied = _copy_data(src_fd, dst_fd, before.st_size, cancel, progress)
+            copied = _copy_data(src_fd, dst_fd, before.st_size, cancel, progress, pace)
             after = os.fstat(src_fd)
             if (
                 copied != before.st_size
@@ -288,6 +299,7 @@ def copy_file_atomic(
     before_install: Callable[[], None] | None = None,
     batch: InstallBatch | None = None,
     key: object = None,
+    pace: Pacer | None = None,
 ) -> int:
     """Copy ``source`` to a temporary file beside ``target``, flush it, keep its mtime, rename into place.
 
@@ -297,8 +309,9 @@ def copy_file_atomic(
 
     With ``batch``, the copy is only written to its temporary name: ``batch.install()`` flushes
     and renames it later, together with the rest of the batch, and reports it under ``key``.
+    ``pace`` holds the copy between blocks while the run is paused and keeps it to its bandwidth limit.
     """
-    staged = _stage(source, target, expect_size, expect_mtime_ns, cancel, progress)
+    staged = _stage(source, target, expect_size, expect_mtime_ns, cancel, progress, pace)
     staged.before_install = before_install
     staged.key = key
     if batch is not None:

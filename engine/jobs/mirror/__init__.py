@@ -26,6 +26,7 @@ from engine.jobs.mirror.versions import prune_versions
 from engine.jobs.mirror.walk import mtime_equal, probe_mtime_step
 
 __all__ = ["check", "execute", "plan", "read_back", "verify"]
+WINDOW_CLOSED = "the window closed; this waits for the next run"
 
 
 def _settings(ctx: RunContext) -> MirrorSettings:
@@ -94,6 +95,11 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
     if ctx.cancel.is_set():
         # The runner reports the run as cancelled, keeping what was copied (each file complete).
         results += [ItemResult(a.path, "delete", "skipped", "cancelled") for a in deletes]
+        return results
+    if ctx.window_closed.is_set() and (deletes or ctx.left_for_next_run):
+        # The runner reports the run as stopped at its window's end; the next run continues.
+        results += [ItemResult(a.path, "delete", "skipped", WINDOW_CLOSED) for a in deletes]
+        ctx.left_by_window(len(deletes))
         return results
     if deletes and failures:
         ctx.warn(f"{len(deletes)} deletion(s) skipped because {failures} item(s) failed")

@@ -4,6 +4,10 @@ Copies go through ``copy_file_atomic`` into an ``InstallBatch`` per worker: a ba
 files is flushed to the disk, then renamed into place, then its folders are flushed; a file is done
 only after that. A replaced entry moves to versions just before the new one is renamed in. Deletes
 run last and are skipped when any copy failed.
+
+Every worker copies through one Pacer: while the run is paused it holds between blocks (and before
+the next file), and the profile's ``bwlimit`` is one token bucket shared by all workers. When a
+scheduled run's window closes, the files under way finish and no new one starts.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from engine.core.context import RunContext
 from engine.core.events import ItemFinished, ItemProgress, ItemStarted, Reporter
 from engine.core.plan import Action, ActionKind
 from engine.core.report import ItemResult
+from engine.core.run_watch import bwlimit_of, rate_source
 from engine.files.atomic import (
     ChangedWhileCopying,
     CopyCancelled,
@@ -28,6 +33,7 @@ from engine.files.atomic import (
     make_symlink_atomic,
 )
 from engine.files.flush import fsync_folder
+from engine.files.pacing import Pacer, TokenBucket
 from engine.jobs.mirror.versions import move_to_versions, remove_entry
 
 log = logging.getLogger("rearguard.mirror")
@@ -67,6 +73,9 @@ class Mirror:
         self.versions = versions
         self.stamp = ctx.run_stamp
         self._lock = threading.Lock()
+        limit = bwlimit_of(ctx.profile)
+        bucket = TokenBucket(rate_source(ctx, limit)) if limit.is_set else None
+        self.pacer = Pacer(ctx.pause, bucket, ctx.cancel)
         reporter = ctx.reporter
 
         def report(event: object) -> None:
@@ -97,8 +106,10 @@ class Mirror:
         if not os.path.isdir(self.replica):
             os.makedirs(self.replica, exist_ok=True)
             parents[os.path.dirname(self.replica)] = None
-        for action in actions:
-            if self.ctx.cancel.is_set():
+        for index, action in enumerate(actions):
+            self.pacer.wait_if_paused()
+            if self.ctx.stopping():
+                self.ctx.left_by_window(len(actions) - index)
                 break
             parent = action.path.rpartition("/")[0]
             if parent in failed:
@@ -162,6 +173,7 @@ class Mirror:
                 before_install=before,
                 batch=batch,
                 key=index,
+                pace=self.pacer,
             )
             return None
         except CopyCancelled:
@@ -198,7 +210,9 @@ class Mirror:
         batch = InstallBatch()
         try:
             for index, action in enumerate(chunk):
-                if self.ctx.cancel.is_set():
+                self.pacer.wait_if_paused()
+                if self.ctx.stopping():
+                    self.ctx.left_by_window(len(chunk) - index)
                     break
                 result = self._copy_one(action, batch, index)
                 if result is not None:
