@@ -50,6 +50,7 @@ from engine.tools.process import run_process
 log = logging.getLogger("rearguard.revit")
 
 ACTION = "export"
+WINDOW_CLOSED = "not started: the window closed; it is exported by the next run"
 
 
 def _failed(path: str, message: str) -> ItemResult:
@@ -75,9 +76,18 @@ class Exporter:
         return str(expand(self.settings.tool))
 
     def export(self, action: Action) -> ItemResult:
-        """Export one model and report it; never raises for the model's own failure."""
+        """Export one model and report it; never raises for the model's own failure.
+
+        A pause cannot reach inside RevitServerTool: it takes effect here, before the next model.
+        """
+        if self.ctx.pause.is_set() and not self.ctx.stopping():
+            log.info("paused before exporting %s; it starts when the run is resumed", action.path)
+            self.ctx.pause.hold(self.ctx.cancel)
         if self.ctx.cancel.is_set():
             result = ItemResult(action.path, ACTION, "skipped", "cancelled before its export started")
+        elif self.ctx.window_closed.is_set():
+            self.ctx.left_by_window(1)
+            result = ItemResult(action.path, ACTION, "skipped", WINDOW_CLOSED)
         elif self.broken is not None:
             result = _failed(action.path, f"not started: {self.broken}")
         else:
