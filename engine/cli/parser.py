@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep running on an interval (--every, or the profile's schedule)",
     )
+    run.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="started by a schedule: honour the profile's [schedule] window (outside it: do nothing, exit 0)",
+    )
 
     verify = sub.add_parser("verify", help="read a profile's backup back and compare it with the source")
     verify.add_argument("profile", metavar="PROFILE")
@@ -98,6 +103,11 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
         "--every", metavar="DURATION", help="repeat every DURATION ('30m', '4h' or hours '0.5'; at least 15m)"
     )
     parser.add_argument("--max", type=int, metavar="N", help="stop after N runs (with --every)")
+    parser.add_argument(
+        "--pause-file",
+        metavar="FILE",
+        help="pause the run while FILE exists (Ctrl+Z pauses too; 'fg' resumes)",
+    )
 
 
 def interval(text: str) -> timedelta:

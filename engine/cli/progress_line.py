@@ -6,12 +6,16 @@ import sys
 import time
 from typing import TextIO
 
-from engine.core.events import Event, ItemFinished, ItemProgress, RunStarted
+from engine.core.events import Event, ItemFinished, ItemProgress, LimitChanged, PauseChanged, RunStarted
 from engine.core.report import human_bytes
 
 
 class ProgressLine:
-    """A Reporter that draws ``42 % 1.2 GB / 2.8 GB  38 MB/s  ETA 0:41  412/960 files``."""
+    """A Reporter that draws ``42 % 1.2 GB / 2.8 GB  38 MB/s  ETA 0:41  412/960 files``.
+
+    With a bandwidth limit the line ends with it (``limited to 4 MiB/s until 19:00``); while the
+    run is paused it says ``paused``.
+    """
 
     def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
         self.enabled = enabled
@@ -21,6 +25,8 @@ class ProgressLine:
         self._start = time.monotonic()
         self._last_draw = 0.0
         self._drawn = False
+        self.limit = ""
+        self.paused = False
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
@@ -32,6 +38,11 @@ class ProgressLine:
             self._partial.pop(event.path, None)
         elif isinstance(event, ItemProgress):
             self._partial[event.path] = event.bytes_done
+        elif isinstance(event, LimitChanged):
+            self.limit = event.text
+        elif isinstance(event, PauseChanged):
+            self.paused = event.paused
+            self._last_draw = 0.0  # show it now
         else:
             return
         now = time.monotonic()
@@ -54,6 +65,10 @@ class ProgressLine:
             f"{human_bytes(speed)}/s  ETA {int(eta) // 60}:{int(eta) % 60:02d}  "
             f"{self.items}/{self.total_items} items "
         )
+        if self.paused:
+            text = f"\rpaused — {pct:.1f} %, {self.items}/{self.total_items} items "
+        elif self.limit:
+            text += f" {self.limit} "
         self.stream.write(text)
         self.stream.flush()
         self._drawn = True

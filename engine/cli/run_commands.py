@@ -1,4 +1,9 @@
-"""``rearguard run`` and ``rearguard mirror``: one run, or a repeating one, cancelled cleanly by Ctrl+C."""
+"""``rearguard run`` and ``rearguard mirror``: one run, or a repeating one, cancelled cleanly by Ctrl+C.
+
+``--scheduled`` (what the OS schedulers' tasks pass) honours the profile's time window: outside it
+the run does nothing and exits 0 saying so; inside it the run is told when the window closes.
+Ctrl+Z and ``--pause-file`` pause a run (``pause_control.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,26 @@ import signal
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from engine.cli.notify_commands import report_notified
-from engine.cli.output import print_outcome
+from engine.cli.output import print_json, print_outcome
 from engine.cli.parser import interval
+from engine.cli.pause_control import PauseControl
 from engine.cli.progress_line import ProgressLine
 from engine.core import errors
+from engine.core.context import utc_now
 from engine.core.durations import format_duration
 from engine.core.folders import Folders
 from engine.core.profiles import MirrorProfile, MirrorSettings, Profile
 from engine.core.runner import run_profile
+from engine.core.time_window import format_hhmm
+from engine.files.pacing import PauseSwitch
 from engine.notify.run_events import notify_run_finished, notify_run_started
+from engine.schedule.slots import window_end, window_of, window_start
 
 TIME_SCALE_ENV = "REARGUARD_TEST_TIME_SCALE"  # test-only: divides repeat sleeps
 
@@ -67,13 +77,39 @@ class CancelOnSignal:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def outside_window(profile: Profile, args: argparse.Namespace) -> tuple[bool, datetime | None]:
+    """For ``--scheduled``: (True, None) when its window is closed (said so), else (False, when it closes)."""
+    window = window_of(profile.spec.schedule) if getattr(args, "scheduled", False) else None
+    if window is None:
+        return False, None
+    now = utc_now()
+    end = window_end(window, now)
+    if end is not None:
+        return False, end
+    opens = window_start(window, now).astimezone()
+    reason = (
+        f"outside its window ({window}): nothing done; a scheduled run starts only inside it "
+        f"(next at {format_hhmm(opens.hour * 60 + opens.minute)})"
+    )
+    if args.json:
+        print_json({"profile": profile.name, "kind": profile.kind, "status": "skipped", "reason": reason,
+                    "exit_code": errors.EXIT_OK})  # fmt: skip
+    else:
+        print(f"{profile.name}: {reason}")
+    return True, None
+
+
 def _one_run(
     profile: Profile,
     folders: Folders,
     args: argparse.Namespace,
     cancel: threading.Event,
     log_dir: Path | None,
+    pause: PauseSwitch | None = None,
 ) -> int:
+    outside, closes = outside_window(profile, args)
+    if outside:
+        return errors.EXIT_OK
     progress = ProgressLine(enabled=not args.json and sys.stderr.isatty())
     if not args.dry_run:
         notify_run_started(folders, profile)
@@ -84,7 +120,9 @@ def _one_run(
         reporter=progress,
         cancel=cancel,
         log_dir=log_dir,
-        trigger="cli",
+        trigger="schedule" if getattr(args, "scheduled", False) else "cli",
+        pause=pause,
+        window_end=closes,
     )
     progress.clear()
     print_outcome(outcome, profile, args.json)
@@ -114,10 +152,11 @@ def run(
         raise errors.UsageError("--max needs --every DURATION (or --repeat with a schedule)")
     if every is not None and args.dry_run:
         raise errors.UsageError("--dry-run cannot repeat; drop --every/--repeat")
-    with CancelOnSignal() as cancel:
+    pausing = PauseControl(args.pause_file, suspend_tools=profile.kind != "revit")
+    with CancelOnSignal() as cancel, pausing as pause:
         if every is None:
-            return _one_run(profile, folders, args, cancel, log_dir)
-        return _repeat(profile, folders, args, cancel, log_dir, every)
+            return _one_run(profile, folders, args, cancel, log_dir, pause)
+        return _repeat(profile, folders, args, cancel, log_dir, every, pause)
 
 
 def _repeat(
@@ -127,6 +166,7 @@ def _repeat(
     cancel: threading.Event,
     log_dir: Path | None,
     every: timedelta,
+    pause: PauseSwitch,
 ) -> int:
     scale = float(os.environ.get(TIME_SCALE_ENV, "1") or 1)
     worst = errors.EXIT_OK
@@ -134,7 +174,7 @@ def _repeat(
     while True:
         started = time.monotonic()
         try:
-            code = _one_run(profile, folders, args, cancel, log_dir)
+            code = _one_run(profile, folders, args, cancel, log_dir, pause)
         except errors.RunLocked as error:
             if count == 0:
                 raise

@@ -55,12 +55,16 @@ RECORD_FILE = "os_schedules.json"
 
 
 def command_argv(profile_name: str) -> list[str]:
-    """``rearguard run PROFILE`` as an absolute command: the console exe when packaged, else Python."""
+    """``rearguard run --scheduled PROFILE``, absolute: the console exe when packaged, else Python.
+
+    ``--scheduled`` makes the run honour the profile's time window: a task that fires outside it
+    does nothing and exits 0; one that runs into the window's end stops there (exit 6).
+    """
     if is_frozen():
         exe = Path(sys.executable)
         cli = exe.with_name("rearguard-cli" + exe.suffix)
-        return [str(cli if cli.exists() else exe), "run", profile_name]
-    return [sys.executable, "-m", "engine", "run", profile_name]
+        return [str(cli if cli.exists() else exe), "run", "--scheduled", profile_name]
+    return [sys.executable, "-m", "engine", "run", "--scheduled", profile_name]
 
 
 def backend_label(backend: str) -> str:

@@ -100,12 +100,12 @@ def test_timer_catches_up_and_may_wake() -> None:
 def test_service_runs_the_profile_with_its_home() -> None:
     text = systemd_units.service_text(
         "Project share",
-        ["/opt/Rear Guard/rearguard-cli", "run", "Project share"],
+        ["/opt/Rear Guard/rearguard-cli", "run", "--scheduled", "Project share"],
         environment={"REARGUARD_HOME": "/srv/rearguard 100%"},
         user="backup",
     )
     assert "Type=oneshot\n" in text and "User=backup\n" in text
-    assert 'ExecStart="/opt/Rear Guard/rearguard-cli" run "Project share"\n' in text
+    assert 'ExecStart="/opt/Rear Guard/rearguard-cli" run --scheduled "Project share"\n' in text
     assert 'Environment="REARGUARD_HOME=/srv/rearguard 100%%"\n' in text
 
 
@@ -128,7 +128,7 @@ def test_systemd_accepts_the_unit_files(tmp_path: Path, name: str, mode: str) ->
     base = systemd_units.unit_base(name)
     runtime = tmp_path / "runtime"  # a user manager needs one, even only to verify
     runtime.mkdir(mode=0o700)
-    argv = [sys.executable, "-m", "engine", "run", name]
+    argv = [sys.executable, "-m", "engine", "run", "--scheduled", name]
     service = systemd_units.service_text(name, argv, environment={"REARGUARD_HOME": str(tmp_path / "h m")})
     (tmp_path / f"{base}.service").write_text(service)
     (tmp_path / f"{base}.timer").write_text(systemd_units.timer_text(name, Schedule(every="90m"), wake=True))
@@ -150,7 +150,7 @@ def _task(schedule: Schedule, **kw: object) -> ET.Element:
     text = task_xml.task_xml(
         "Project share",
         schedule,
-        [r"C:\Program Files\Rearguard\rearguard-cli.exe", "run", "Project share"],
+        [r"C:\Program Files\Rearguard\rearguard-cli.exe", "run", "--scheduled", "Project share"],
         start_day=date(2026, 11, 27),
         **kw,  # type: ignore[arg-type]
     )
@@ -180,7 +180,7 @@ def test_task_runs_logged_on_or_not_without_overlap_and_catches_up() -> None:
     exec_ = root.find("t:Actions/t:Exec", NS)
     assert exec_ is not None
     assert exec_.findtext("t:Command", namespaces=NS) == r"C:\Program Files\Rearguard\rearguard-cli.exe"
-    assert exec_.findtext("t:Arguments", namespaces=NS) == 'run "Project share"'
+    assert exec_.findtext("t:Arguments", namespaces=NS) == 'run --scheduled "Project share"'
     assert root.findtext("t:RegistrationInfo/t:URI", namespaces=NS) == r"\Rearguard\Project share"
 
 
@@ -216,7 +216,7 @@ def test_install_writes_enables_records_and_remove_undoes(folders: Folders, tmp_
     runner = FakeRunner()
     backend = _systemd(tmp_path, runner)
     done = os_scheduler.install(
-        folders, [_profile("night")], backend, command=lambda n: ["/x/rearguard-cli", "run", n]
+        folders, [_profile("night")], backend, command=lambda n: ["/x/rearguard-cli", "run", "--scheduled", n]
     )
     assert [r.name for r in done] == ["rearguard-night.timer"]
     assert (tmp_path / "units" / "rearguard-night.service").is_file()
@@ -365,3 +365,13 @@ def test_moving_from_a_user_to_a_system_timer_drops_the_user_timer(
     assert not (tmp_path / "units" / "rearguard-night.timer").exists()
     assert "User=" in (tmp_path / "etc" / "rearguard-night.service").read_text()
     assert os_scheduler.load_registrations(folders)["night"].backend == "systemd-system"
+
+
+def test_the_os_schedulers_run_the_profile_as_a_scheduled_run() -> None:
+    """Tasks and timers call ``run --scheduled``: outside the profile's window they do nothing."""
+    from engine.cli.parser import build_parser
+
+    argv = os_scheduler.command_argv("Project share")
+    assert argv[-3:] == ["run", "--scheduled", "Project share"]
+    parsed = build_parser().parse_args(argv[argv.index("run") :])
+    assert parsed.scheduled and parsed.profile == "Project share"
