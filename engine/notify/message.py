@@ -28,6 +28,7 @@ _WORDS = {
     ("backup", "refused"): "backup refused",
     ("backup", "unavailable"): "backup could not reach its tool or remote",
     ("backup", "cancelled"): "backup cancelled",
+    ("backup", "stopped"): "backup stopped at the end of its time window",
     ("verify", "ok"): "verify found no difference",
     ("verify", "failed"): "verify found differences",
     ("verify", "refused"): "verify refused",
@@ -42,6 +43,11 @@ def _todo(run_kind: str, status: str, profile: str) -> str:
         return "Nothing to do."
     if status == "cancelled":
         return f"Nothing was lost; the next run continues. To run it now: rearguard run '{profile}'."
+    if status == "stopped":
+        return (
+            "What was copied is kept; the next run inside the window continues from there. To finish "
+            f"it now, outside the window: rearguard run '{profile}'."
+        )
     if run_kind == "verify" and status == "failed":
         return (
             f"Copy again what differs with: rearguard verify '{profile}' --repair "

@@ -20,7 +20,7 @@ from engine.files.atomic import atomic_write_text
 from engine.notify.overdue import overdue_alert, stamp
 
 RECENT = timedelta(days=35)
-STATUSES = ("ok", "failed", "refused", "unavailable", "cancelled", "interrupted")
+STATUSES = ("ok", "failed", "refused", "unavailable", "cancelled", "stopped", "interrupted")
 
 
 @dataclass(frozen=True)
