@@ -6,10 +6,12 @@ longer matches its index row changed since it was uploaded: it is skipped (the n
 not compared.
 
 How: ONE ``rclone check --one-way --files-from-raw`` of exactly those files. rclone compares hashes
-where the remote keeps one (local, S3, sftp servers that answer md5sum/sha1sum, ...) and, with
-``--download``, the remote's bytes where ``rclone backend features`` lists no hash (crypt, some
-WebDAV). Its combined report has one line per file: same, differs, missing, unreadable; a file it
-gives no line for is not taken as read. What only the remote has (versions, files a filter now
+where the remote keeps one (local, S3, sftp servers that answer md5sum/sha1sum, ...). Where it
+keeps none (crypt, some WebDAV), rclone says "No common hash found" and would compare sizes only:
+the check is then run again with ``--download``, which reads the remote's bytes. Asking first
+(``rclone backend features``) would cost every read-back a second connection for the rare remote
+without hashes. The combined report has one line per file: same, differs, missing, unreadable; a
+file it gives no line for is not taken as read. What only the remote has (versions, files a filter now
 leaves out, a deleted file's copy) is no difference: only the listed files are asked about.
 
 ``repair`` uploads the differing and missing files again with one batched ``rclone copy`` (upload.py)
@@ -20,7 +22,6 @@ renewed; one that is not goes to the retry queue, and the next run uploads it ag
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -28,7 +29,7 @@ import stat
 import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from engine.core.context import RunContext
@@ -44,7 +45,7 @@ from engine.jobs.rclone.settings import Job, job_of
 from engine.jobs.rclone.stream import run_streaming
 from engine.jobs.rclone.tally import write_list
 from engine.jobs.rclone.upload import upload
-from engine.tools.process import ProcessResult, run_process
+from engine.tools.process import ProcessResult
 from engine.tools.redact import redact
 
 VERIFY, REPAIR = "verify", "repair"
@@ -94,16 +95,6 @@ def parse_combined(text: str) -> dict[str, str]:
         if len(line) > 2 and line[0] in "=*+!-" and line[1] == " ":
             out[line[2:]] = line[0]
     return out
-
-
-def parse_hashes(text: str) -> list[str] | None:
-    """The hash types a remote keeps (``rclone backend features`` JSON), or None when not readable."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    hashes = data.get("Hashes") if isinstance(data, dict) else None
-    return [h for h in hashes if isinstance(h, str)] if isinstance(hashes, list) else None
 
 
 def differs_message(said: str) -> str:
@@ -163,22 +154,6 @@ def choose(ctx: RunContext, job: Job, sample: Sample) -> Chosen:
     return chosen
 
 
-def _features(ctx: RunContext, job: Job, binary: str) -> list[str] | None:
-    """The remote's hash types, or None when ``rclone backend features`` gave no answer."""
-    try:
-        result = run_process(
-            command.features_argv(binary, job.remote, job.config),
-            timeout=look.FEATURES_TIMEOUT,
-            cancel=ctx.cancel,
-            encoding="utf-8",
-            secrets=ctx.secrets,
-            log_output=False,
-        )
-    except OSError:
-        return None
-    return parse_hashes(result.stdout) if result.ok else None
-
-
 def _reach(ctx: RunContext, job: Job, binary: str, has_files: bool) -> None:
     """``rclone version`` and one request to the remote; an empty or absent remote folder is gone."""
     with ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool:
@@ -192,7 +167,7 @@ def _reach(ctx: RunContext, job: Job, binary: str, has_files: bool) -> None:
         )
 
 
-def _check(ctx: RunContext, job: Job, binary: str, wanted: Mapping[str, Row], download: bool) -> Checked:
+def _check(ctx: RunContext, job: Job, binary: str, wanted: Mapping[str, Row], *, download: bool) -> Checked:
     """One ``rclone check`` of ``wanted``; every file and error line it gives is collected."""
     timeout = CHECK_TIMEOUT + sum(size for size, _ in wanted.values()) / CHECK_MIN_RATE
     secrets = ctx.secrets
@@ -362,25 +337,21 @@ def read_back(ctx: RunContext, sample: Sample, run_plan: Plan | None, repair: bo
             "(an unplugged disk or unmounted share?); nothing was read back"
         )
     binary = preflight.find_rclone(job.rclone)
-    with ThreadPoolExecutor(1, thread_name_prefix="rclone-features") as pool:
-        hashes: Future[list[str] | None] = pool.submit(_features, ctx, job, binary)
-        chosen = choose(ctx, job, sample)
-        if standalone:
-            _reach(ctx, job, binary, has_files=chosen.files > 0)
-        known = hashes.result() if chosen.wanted else None
+    chosen = choose(ctx, job, sample)
+    if standalone:
+        _reach(ctx, job, binary, has_files=chosen.files > 0)
     wanted, items = chosen.wanted, list(chosen.skipped)
     if standalone:
         ctx.reporter(RunStarted(ctx.name, "rclone", len(wanted), sum(s for s, _ in wanted.values())))
     if not wanted or ctx.cancel.is_set():
         _announce(ctx, items, standalone)
         return ReadBack(items, chosen.files)
-    download = known is not None and not known
-    how = "downloading them (the remote keeps no hash)" if download else "comparing hashes"
-    ctx.reporter(PhaseChanged("read back", f"reading {len(wanted):,} file(s) back from {shown}: {how}"))
-    found = _check(ctx, job, binary, wanted, download)
-    if found.no_common_hash and not download:
-        ctx.log.info("rclone found no hash in common with the remote: reading the files by download")
-        found = _check(ctx, job, binary, wanted, True)
+    ctx.reporter(PhaseChanged("read back", f"reading {len(wanted):,} file(s) back from {shown}"))
+    found = _check(ctx, job, binary, wanted, download=False)
+    if found.no_common_hash and not ctx.cancel.is_set():
+        ctx.log.info("the remote keeps no hash rclone can compare: reading the files back by download")
+        ctx.reporter(PhaseChanged("read back", f"downloading {len(wanted):,} file(s) from {shown}"))
+        found = _check(ctx, job, binary, wanted, download=True)
     reason = _unreachable(found)
     if reason:
         raise ToolUnavailable(f"remote {shown} is unreachable: {reason}")

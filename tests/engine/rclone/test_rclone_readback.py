@@ -31,7 +31,6 @@ from engine.jobs.rclone.readback import (
     checkers_for,
     differs_message,
     parse_combined,
-    parse_hashes,
 )
 from tests.engine.rclone.conftest import T0, Rig, Target, write_files
 from tests.engine.rclone.test_rclone_cli import Cli, _profile_text
@@ -345,12 +344,6 @@ def test_differences_in_words() -> None:
     assert differs_message("sizes differ").startswith("differs: size")
     assert differs_message("md5 differ") == "differs: md5 hash (same size)"
     assert differs_message("contents differ").startswith("differs: content")
-
-
-def test_hashes_from_backend_features() -> None:
-    assert parse_hashes('{"Hashes": ["md5", "sha1"]}') == ["md5", "sha1"]
-    assert parse_hashes('{"Hashes": []}') == []
-    assert parse_hashes("not json") is None
 
 
 def test_few_files_few_connections() -> None:
