@@ -72,11 +72,21 @@ class RunReport:
         }.get(self.status, errors.EXIT_ITEMS_FAILED)
 
     def counts(self) -> dict[str, int]:
+        """What the run looked at, split so the parts add up: done + skipped + failed = looked_at.
+
+        ``failed`` includes ``refused`` (an unsafe path, never touched). ``planned`` is counted apart:
+        the actions the plan set out to do (copies, uploads, deletions, exports); the entries it left
+        alone (outside a Revit window, a duplicate row, a refused path) are looked at but not planned.
+        """
+        done, skipped, refused = self.count("done"), self.count("skipped"), self.count("refused")
+        failed = self.count("failed") + refused
         return {
             "planned": self.planned,
-            "done": self.count("done"),
-            "skipped": self.count("skipped"),
-            "failed": self.count("failed") + self.count("refused"),
+            "done": done,
+            "skipped": skipped,
+            "failed": failed,
+            "refused": refused,
+            "looked_at": done + skipped + failed,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -97,16 +107,24 @@ class RunReport:
         }
 
     def summary(self) -> str:
-        c = self.counts()
-        line = (
-            f"{self.profile}: {self.status} — {c['done']} done, {c['skipped']} skipped, "
-            f"{c['failed']} failed of {c['planned']} planned, {_human_bytes(self.bytes_done)}"
-        )
+        counts = counts_text(self.counts())
+        line = f"{self.profile}: {self.status} — {counts}, {_human_bytes(self.bytes_done)}"
         if self.reason:
             line += f"\n  reason: {self.reason}"
         if self.readback:
             line += f"\n  {self.readback}"
         return line
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``10 done, 4 skipped, 3 failed (2 refused) of 17 looked at; 10 planned`` — parts that add up."""
+    refused = counts.get("refused", 0)
+    failed = f"{counts['failed']:,} failed" + (f" ({refused:,} refused)" if refused else "")
+    looked = counts.get("looked_at", counts["done"] + counts["skipped"] + counts["failed"])
+    return (
+        f"{counts['done']:,} done, {counts['skipped']:,} skipped, {failed} of {looked:,} looked at; "
+        f"{counts['planned']:,} planned"
+    )
 
 
 def _human_bytes(n: float) -> str:

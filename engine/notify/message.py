@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.core.report import RunReport, human_bytes
+from engine.core.report import RunReport, counts_text, human_bytes
 from engine.notify.alerts import Alert
 from engine.tools.redact import redact
 
@@ -178,8 +178,7 @@ def run_message(report: RunReport, log: str | None, secrets: Sequence[str] = ())
     lines = [
         f"The {report.kind} profile '{report.profile}': {words}.",
         f"Started {report.started.astimezone():%Y-%m-%d %H:%M %Z}, took {took // 60} min {took % 60} s.",
-        f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed of "
-        f"{counts['planned']} planned; {human_bytes(report.bytes_done)}.",
+        f"{counts_text(counts)}; {human_bytes(report.bytes_done)}.",
     ]
     if report.reason:
         lines.append(f"Reason: {report.reason}")

@@ -9,7 +9,6 @@ The Windows parts are small pure functions so they are tested on Linux too.
 from __future__ import annotations
 
 import codecs
-import locale
 import logging
 import os
 import signal
@@ -36,23 +35,37 @@ LineHandler = Callable[[str, str], None]  # (stream name "stdout"/"stderr", deco
 
 
 def console_encoding(platform: str = sys.platform, oem_codepage: int | None = None) -> str:
-    """The encoding a console program writes in: the OEM code page on Windows, else the locale's."""
+    """The encoding a console program writes in: the OEM code page on Windows, else UTF-8.
+
+    Not the locale's off Windows: a service or a container often runs with the C locale (ASCII),
+    which would turn every accented letter a tool writes into a replacement mark.
+    """
     if platform == "win32":
         if oem_codepage is None:
             import ctypes
 
             oem_codepage = int(ctypes.windll.kernel32.GetOEMCP())  # type: ignore[attr-defined]
         return f"cp{oem_codepage}"
-    return locale.getpreferredencoding(False) or "utf-8"
+    return "utf-8"
+
+
+# Tried in turn when a line is not valid in the console's encoding; Latin-1 takes any byte, so a
+# line always decodes and never shows U+FFFD (a wrong guess shows a wrong letter, not a hole).
+_FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
 
 
 def decode_console(data: bytes, encoding: str) -> str:
-    """Decode console bytes with ``encoding``, never failing (unknown bytes become U+FFFD)."""
+    """Decode console bytes with ``encoding``, else the first fallback that fits; never fails."""
     try:
         codecs.lookup(encoding)
     except LookupError:
         encoding = "utf-8"
-    return data.decode(encoding, errors="replace")
+    for name in dict.fromkeys((encoding, *_FALLBACK_ENCODINGS)):
+        try:
+            return data.decode(name)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")  # not reached: Latin-1 decodes every byte
 
 
 def is_interrupted_exit(code: int | None) -> bool:

@@ -52,7 +52,14 @@ def test_verify_finds_rot_truncation_and_loss_then_repairs(cli: CLI, home: Path,
     assert set(failed) == {"a/f1.bin", "b/f2.bin", "c/d/f3.bin"}
     assert "content differs from byte 7" in failed["a/f1.bin"]
     assert "missing on the replica" in failed["c/d/f3.bin"]
-    assert report["counts"] == {"planned": 15, "done": 12, "skipped": 0, "failed": 3}
+    assert report["counts"] == {
+        "planned": 15,
+        "done": 12,
+        "skipped": 0,
+        "failed": 3,
+        "refused": 0,
+        "looked_at": 15,
+    }
 
     repaired = cli("verify", "docs", "--full", "--repair")
     assert repaired.code == 0, repaired.out + repaired.err

@@ -150,7 +150,7 @@ def test_report_counts_add_up(tmp_path: Path, mirror: MirrorRun) -> None:
     report = mirror().report
     assert report is not None
     counts = report.counts()
-    assert counts == {"planned": 150, "done": 150, "skipped": 0, "failed": 0}
+    assert counts == {"planned": 150, "done": 150, "skipped": 0, "failed": 0, "refused": 0, "looked_at": 150}
     assert report.bytes_done == sum(len(str(i) * i) for i in range(150))
 
 

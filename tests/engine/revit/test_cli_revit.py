@@ -100,7 +100,14 @@ def test_a_run_with_a_missing_model_exits_1_with_each_reason_in_the_json_report(
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "failed"
-    assert report["counts"] == {"planned": 9, "done": 9, "skipped": 4, "failed": 3}
+    assert report["counts"] == {
+        "planned": 9,
+        "done": 9,
+        "skipped": 4,
+        "failed": 3,
+        "refused": 2,
+        "looked_at": 16,
+    }
     failures = {
         i["path"]: i["message"] for i in report["items"] if i["status"] != "done" and i["status"] != "skipped"
     }

@@ -62,7 +62,14 @@ def test_the_report_gives_every_row_a_status_and_a_reason(world: World) -> None:
     report = outcome.report
     assert report is not None
 
-    assert report.counts() == {"planned": 10, "done": 10, "skipped": 4, "failed": 3}
+    assert report.counts() == {
+        "planned": 10,
+        "done": 10,
+        "skipped": 4,
+        "failed": 3,
+        "refused": 2,
+        "looked_at": 17,
+    }
     assert len(report.items) == len(ROWS)
     assert [i.path for i in report.items] == [r.path for r in ROWS]  # table order
     statuses = [i.status for i in report.items]

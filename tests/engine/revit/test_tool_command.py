@@ -74,7 +74,17 @@ def test_the_console_is_read_in_the_windows_oem_code_page() -> None:
         decode_console(said, tool_encoding("win32", 850, {}))
         == "Modèle Zürich Süd\\Überbauung Ost.rvt verrouillé"
     )
-    assert "\ufffd" in decode_console(said, "utf-8")  # what assuming UTF-8 would show
+    assert decode_console(said, "utf-8") != "Modèle Zürich Süd\\Überbauung Ost.rvt verrouillé"
+    assert "\ufffd" not in decode_console(said, "utf-8")  # a wrong guess never shows holes
+
+
+def test_console_text_off_windows_is_utf8_and_never_shows_replacement_marks() -> None:
+    assert tool_encoding("linux", None, {}) == "utf-8"  # not the locale's (a C locale is ASCII)
+    assert decode_console("Le serveur est occupé".encode(), tool_encoding("linux", None, {})) == (
+        "Le serveur est occupé"
+    )
+    assert decode_console("occupé".encode("cp1252"), "utf-8") == "occupé"  # the fallback fits
+    assert "\ufffd" not in decode_console(bytes(range(256)), "ascii")
 
 
 def test_a_run_decoding_the_tool_as_utf8_would_garble_its_words(
@@ -82,7 +92,8 @@ def test_a_run_decoding_the_tool_as_utf8_would_garble_its_words(
 ) -> None:
     monkeypatch.setenv("REARGUARD_CONSOLE_CODEPAGE", "utf-8")
     w = world(rows=[FakeModel(r"A\M.rvt", scenario="busy")])
-    assert "\ufffd" in only_item(w.run(), r"A\M.rvt")["message"]  # so the cp850 tests mean it
+    said = only_item(w.run(), r"A\M.rvt")["message"]
+    assert "occupé" not in said and "\ufffd" not in said  # so the cp850 tests mean it
 
 
 @pytest.mark.parametrize(
