@@ -16,6 +16,8 @@ COLOURS = {
     "ok": "#2e8b3d",
     "skipped": "#8a8f96",
     "cancelled": "#8a8f96",
+    "paused": "#8a6fd1",
+    "stopped": "#8a8f96",
     "failed": "#c62828",
     "refused": "#d9822b",
     "warning": "#d9822b",
@@ -88,7 +90,10 @@ def _draw(painter: QPainter, state: str, size: float) -> None:
         d = r * 0.38
         painter.drawLine(QPointF(c - d, c - d), QPointF(c + d, c + d))
         painter.drawLine(QPointF(c - d, c + d), QPointF(c + d, c - d))
-    else:  # skipped, cancelled: a dash
+    elif state == "paused":  # two bars, the pause sign
+        painter.drawLine(QPointF(c - r * 0.22, c - r * 0.4), QPointF(c - r * 0.22, c + r * 0.4))
+        painter.drawLine(QPointF(c + r * 0.22, c - r * 0.4), QPointF(c + r * 0.22, c + r * 0.4))
+    else:  # skipped, cancelled, stopped: a dash
         painter.drawLine(QPointF(c - r * 0.45, c), QPointF(c + r * 0.45, c))
 
 

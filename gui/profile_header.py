@@ -157,6 +157,11 @@ class ProfileHeader(QWidget):
             self.next.setText("Next run: only when asked (no schedule)")
         elif row.paused:
             self.next.setText("Next run: paused (all schedules are paused)")
+        elif row.waits_for is not None and row.waits_for > now and profile.spec.schedule is not None:
+            self.next.setText(
+                f"Next run: waits for {row.waits_for.astimezone():%H:%M} "
+                f"(window {profile.spec.schedule.window}) — {describe(row.waits_for, now)}"
+            )
         else:
             self.next.setText(f"Next run: {describe(row.next_run, now) if row.next_run > now else 'due now'}")
         self._show_age(row, now)

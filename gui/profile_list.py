@@ -17,7 +17,7 @@ from engine.core.profiles import ProfileEntry, list_profiles
 from engine.core.readback import describe_coverage, load_rotation
 from engine.core.report import human_bytes
 from engine.core.state import RunRow, StateDB
-from engine.schedule.slots import History, next_run
+from engine.schedule.slots import History, next_run, waits_for_window
 from engine.schedule.store import load_history
 from gui.icons import state_icon
 from gui.when import describe, parse_stamp
@@ -35,6 +35,8 @@ STATUS_WORDS = {
     "unavailable": "tool unavailable",
     "interrupted": "interrupted",
     "running": "running",
+    "stopped": "stopped at its window's end",
+    "paused": "paused",
 }
 
 
@@ -55,6 +57,7 @@ class ProfileRow:
     next_run: datetime | None = None
     activity: str = ""  # "running 43 %", "previewing…" while the window runs it
     paused: bool = False  # all schedules are paused
+    waits_for: datetime | None = None  # a run is due, but waits for its window to open
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,13 +76,16 @@ class ProfileRow:
         schedule = profile.spec.schedule
         if schedule is None:
             return "manual"
-        return schedule_words(schedule.every, schedule.at)
+        words = schedule_words(schedule.every, schedule.at)
+        return f"{words}, window {schedule.window}" if schedule.window else words
 
     @property
     def mark(self) -> str:
         """The state word for the mark: running, invalid, never, ok, failed, refused…"""
         if self.activity.startswith("queued"):
             return "queued"
+        if self.activity.startswith("paused"):
+            return "paused"
         if self.activity:
             return "running"
         if self.entry.error is not None:
@@ -106,6 +112,8 @@ class ProfileRow:
             return f"{last} · runs via {self.extra['os_scheduler']}"
         if self.next_run is not None and self.paused:
             return f"{last} · paused"
+        if self.waits_for is not None and self.waits_for > now:
+            return f"{last} · waits for {self.waits_for.astimezone():%H:%M}"
         if self.next_run is not None:
             return f"{last} · next {describe(self.next_run, now) if self.next_run > now else 'now'}"
         return last
@@ -138,6 +146,7 @@ def gather_rows(folders: Folders, now: datetime) -> list[ProfileRow]:
             if schedule is not None:  # the scheduler's own rule (back-off, max_runs), until it ticks
                 history = load_history(db, entry.name) if db is not None else History()
                 row.next_run = next_run(schedule, history, now)
+                row.waits_for = waits_for_window(schedule, history, now)
             rows.append(row)
     finally:
         if db is not None:

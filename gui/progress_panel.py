@@ -269,7 +269,7 @@ class ProgressPanel(QWidget):
         stats = session.stats
         what = "Preview of" if session.dry_run else "Verify of" if session.verify else "Run of"
         if session.running:
-            state = "cancelling…" if session.cancelled else stats.phase_word
+            state = "cancelling…" if session.cancelled else "paused" if session.paused else stats.phase_word
             self.title.setText(f"{what} {session.profile.name} — {state}")
         if session.dry_run:
             self.bar.setVisible(session.running)
@@ -293,7 +293,10 @@ class ProgressPanel(QWidget):
             f"ETA {describe_eta(stats.eta)}" if session.running and stats.eta is not None else "",
             f"{stats.items_finished} of {stats.planned_items} items" if stats.planned_items else "",
             f"{stats.failed} failed" if stats.failed else "",
+            stats.limit if session.running else "",
         ]
+        if session.running and session.paused:
+            parts.insert(0, "Paused — " + (stats.pause_message.removeprefix("paused: ") or "press Resume"))
         self.numbers.setText(" · ".join(p for p in parts if p))
 
     def _finished(self, result: RunResult) -> None:

@@ -2,73 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.core.report import ItemResult, RunReport, human_bytes
 from engine.core.state import RunRow
+from gui.failure_list import FailureList
 from gui.icons import state_icon
 from gui.run_stats import RunStats
 from gui.when import describe_eta, parse_stamp
 
-Index = QModelIndex | QPersistentModelIndex
+# The counts as a sum a person can check: looked at = done + skipped + failed (refused inside failed).
+COUNT_TITLES = {
+    "looked_at": "Looked at",
+    "done": "= Done",
+    "skipped": "+ Skipped",
+    "failed": "+ Failed",
+    "bytes": "Copied",
+    "time": "Time",
+}
 HEADLINES = {
     "ok": "Finished: everything done",
     "failed": "Finished with failures",
     "refused": "Refused — nothing was changed",
     "cancelled": "Cancelled — files copied so far are complete",
+    "stopped": "Stopped at the end of its window — what was copied is kept; the next run continues",
     "unavailable": "Could not run — a tool or remote is unavailable",
     "interrupted": "Interrupted — the program stopped during the run; the next run finishes the job",
 }
-
-
-class FailureModel(QAbstractTableModel):
-    COLUMNS = ("Path", "Action", "Result", "Reason")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.items: list[ItemResult] = []
-
-    def set_items(self, items: list[ItemResult]) -> None:
-        self.beginResetModel()
-        self.items = items
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        item = self.items[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return (item.path, item.action, item.status, item.message)[index.column()]
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == 2:
-            return state_icon(item.status)
-        return None
 
 
 class ReportView(QWidget):
@@ -94,9 +63,10 @@ class ReportView(QWidget):
         self.counts: dict[str, QLabel] = {}
         self.count_titles: dict[str, QLabel] = {}
         self.run_kind = "backup"
+        self.kind = ""  # the profile's kind: what "planned" means (export, upload, copy)
         grid = QGridLayout()
-        for column, key in enumerate(("planned", "done", "skipped", "failed", "bytes", "time")):
-            title = QLabel(key.capitalize() if key != "bytes" else "Copied")
+        for column, key in enumerate(COUNT_TITLES):
+            title = QLabel(COUNT_TITLES[key])
             self.count_titles[key] = title
             value = QLabel("—")
             value.setObjectName(f"count-{key}")
@@ -104,20 +74,16 @@ class ReportView(QWidget):
             grid.addWidget(title, 0, column)
             grid.addWidget(value, 1, column)
             self.counts[key] = value
+        self.planned_note = QLabel()  # what "planned" means, and the refused inside "failed"
+        self.planned_note.setWordWrap(True)
+        self.planned_note.setObjectName("count-planned")
+        self.counts["planned"] = self.planned_note
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.failures = FailureModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.failures)
-        self.table.setAccessibleName("Failures")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        header.resizeSection(0, 320)
+        self.failure_list = FailureList()  # the table, and the selected failure in full below it
+        self.failures = self.failure_list.model
+        self.table = self.failure_list.table
         self.retry_button = QPushButton("Retry failed")
         self.retry_button.setToolTip("Run the profile again; failed items are tried again")
         self.retry_button.clicked.connect(
@@ -132,8 +98,9 @@ class ReportView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.reason)
         layout.addLayout(grid)
+        layout.addWidget(self.planned_note)
         layout.addWidget(self.warnings)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.failure_list, 1)
         layout.addStretch(0)  # takes the room when there is no table of failures
 
     def show_report(self, report: RunReport, live: RunStats | None = None) -> None:
@@ -145,14 +112,21 @@ class ReportView(QWidget):
             counts.update(done=live.done, skipped=live.skipped, failed=live.failed)
             copied = live.bytes_finished
         elapsed = (report.finished - report.started).total_seconds() if report.finished else None
-        self.run_kind = report.run_kind
+        self.run_kind, self.kind = report.run_kind, report.kind
         self._show(report.status, report.reason, counts, copied, elapsed, report.warnings, report.failures)
 
     def show_run(self, run: RunRow) -> None:
         """Show a past run from the history (its failures as the state database kept them)."""
         started, finished = parse_stamp(run.started), parse_stamp(run.finished)
         elapsed = (finished - started).total_seconds() if started and finished else None
-        counts = {"planned": run.planned, "done": run.done, "skipped": run.skipped, "failed": run.failed}
+        refused = sum(1 for f in run.failures if f.get("status") == "refused")
+        counts = {
+            "planned": run.planned,
+            "done": run.done,
+            "skipped": run.skipped,
+            "failed": run.failed,
+            "refused": refused,
+        }
         failures = [
             ItemResult(
                 str(f.get("path", "")),
@@ -162,7 +136,7 @@ class ReportView(QWidget):
             )
             for f in run.failures
         ]
-        self.run_kind = run.run_kind
+        self.run_kind, self.kind = run.run_kind, run.kind
         self._show(run.status, run.reason, counts, run.bytes, elapsed, [], failures)
 
     def _show(
@@ -190,17 +164,21 @@ class ReportView(QWidget):
         )
         self.reason.setText(f"Reason: {reason}" if reason else "")
         self.reason.setVisible(bool(reason))
+        counts = dict(counts)
+        counts.setdefault("refused", 0)
+        counts["looked_at"] = counts["done"] + counts["skipped"] + counts["failed"]
         self.shown_counts = counts
-        for key in ("planned", "done", "skipped", "failed"):
-            self.counts[key].setText(str(counts[key]))
+        for key in ("looked_at", "done", "skipped", "failed"):
+            self.counts[key].setText(f"{counts[key]:,}")
+        self.planned_note.setText(planned_words(counts, self.run_kind, self.kind))
         self.counts["bytes"].setText(human_bytes(copied))
         self.counts["time"].setText(
             "under 1 s" if elapsed is not None and elapsed < 1 else describe_eta(elapsed)
         )
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
-        self.failures.set_items(failures)
-        self.table.setVisible(bool(failures))
+        self.failure_list.set_items(failures)
+        self.failure_list.setVisible(bool(failures))
         self.retry_button.setVisible(bool(failures))
 
     def text(self) -> str:
@@ -211,9 +189,27 @@ class ReportView(QWidget):
         lines = [
             self.headline.text(),
             f"{c['done']} done, {c['skipped']} skipped, {c['failed']} failed "
-            f"of {c['planned']} planned; copied {self.counts['bytes'].text()}",
+            f"of {c['looked_at']} looked at ({c['planned']} planned); copied {self.counts['bytes'].text()}",
         ]
         if self.reason_text:
             lines.append(f"reason: {self.reason_text}")
         lines += [f"{i.status}: {i.action} {i.path}: {i.message}" for i in self.failures.items]
         return "\n".join(lines)
+
+
+PLANNED_VERBS = {"revit": "to export", "rclone": "to upload or delete", "mirror": "to copy or delete"}
+
+
+def planned_words(counts: dict[str, int], run_kind: str = "backup", kind: str = "") -> str:
+    """What "planned" means beside the sum, and how many of the failed were refused."""
+    planned, looked = counts["planned"], counts["looked_at"]
+    if run_kind == "verify":
+        text = f"Planned: {planned:,} to read back."
+    else:
+        text = f"Planned: {planned:,} {PLANNED_VERBS.get(kind, 'to do')}."
+        if looked > planned:
+            other = looked - planned
+            text += f" The other {other:,} looked at {'was' if other == 1 else 'were'} left alone (see why below)."
+    if counts.get("refused"):
+        text += f" Failed includes {counts['refused']:,} refused (unsafe path, never touched)."
+    return text

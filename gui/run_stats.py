@@ -14,6 +14,8 @@ from engine.core.events import (
     ItemFinished,
     ItemProgress,
     ItemStarted,
+    LimitChanged,
+    PauseChanged,
     PhaseChanged,
     RunFinished,
     RunStarted,
@@ -52,6 +54,8 @@ class RunStats:
         self.tool_speed: float | None = None  # reported by an external tool (rclone)
         self.tool_eta: float | None = None
         self.tool_bytes: tuple[int, int] | None = None
+        self.limit = ""  # the bandwidth limit in force, in words ("limited to 4 MiB/s until 19:00")
+        self.pause_message = ""  # what the engine said when the run was paused ("" while it runs)
         self._samples: deque[tuple[float, int]] = deque()
 
     def apply(self, events: Iterable[Event]) -> None:
@@ -76,6 +80,10 @@ class RunStats:
                 self.tool_bytes = (event.bytes_done, event.bytes_total)
             elif isinstance(event, PhaseChanged):
                 self.phase, self.phase_message = event.phase, event.message
+            elif isinstance(event, LimitChanged):
+                self.limit = event.text
+            elif isinstance(event, PauseChanged):
+                self.pause_message = event.message if event.paused else ""
             elif isinstance(event, RunStarted):
                 self.planned_items, self.planned_bytes = event.planned_items, event.planned_bytes
             elif isinstance(event, RunFinished):

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
@@ -29,6 +30,7 @@ from engine.core.profiles import Profile
 from engine.core.report import RunReport
 from engine.core.runner import RunOutcome, run_profile, verify_profile
 from engine.core.secrets import run_secrets
+from engine.files.pacing import PauseSwitch
 from engine.notify.run_events import notify_run_finished, notify_run_started
 from gui.progress_model import ProgressModel
 from gui.progress_tree import ProgressTree, preview_tree
@@ -80,9 +82,12 @@ class RunWorker(QObject):
         verify: bool = False,
         repair: bool = False,
         learn_secrets: Callable[[Iterable[str]], None] | None = None,
+        pause: PauseSwitch | None = None,
+        window_end: datetime | None = None,
     ) -> None:
         super().__init__()
         self.profile, self.folders, self.dry_run, self.verify = profile, folders, dry_run, verify
+        self.pause, self.window_end = pause, window_end  # a scheduled run stops at its window's end
         self.repair = repair
         self.buffer, self.cancel, self.trigger = buffer, cancel, trigger
         self.learn_secrets = learn_secrets  # the log view masks them from the run's first record on
@@ -113,6 +118,8 @@ class RunWorker(QObject):
                     reporter=self.buffer.append,
                     cancel=self.cancel,
                     trigger=self.trigger,
+                    pause=self.pause,
+                    window_end=self.window_end,
                 )
             if self.dry_run and result.outcome.plan is not None:
                 result.preview = preview_tree(result.outcome.plan)
@@ -165,6 +172,7 @@ class RunSession(QObject):
         repair: bool = False,
         trigger: str = "gui",
         learn_secrets: Callable[[Iterable[str]], None] | None = None,
+        window_end: datetime | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -172,6 +180,7 @@ class RunSession(QObject):
         self.dry_run = dry_run
         self.verify = verify  # reading the backup back (``rearguard verify``) rather than a run
         self.cancel_event = threading.Event()
+        self.pause_switch = PauseSwitch()  # held by the run's workers; the lock stays taken
         self.buffer: deque[Event] = deque()
         self.model = ProgressModel(self)
         self.stats = RunStats()
@@ -190,6 +199,8 @@ class RunSession(QObject):
             verify=verify,
             repair=repair,
             learn_secrets=learn_secrets,
+            pause=self.pause_switch,
+            window_end=window_end,
         )
         self.worker.moveToThread(self.worker_thread)
         self.worker_thread.started.connect(self.worker.run)
@@ -215,6 +226,21 @@ class RunSession(QObject):
         """Ask the engine to stop after the current file; the report follows."""
         if self.running:
             self.cancel_event.set()
+
+    @property
+    def paused(self) -> bool:
+        return self.pause_switch.is_set()
+
+    @property
+    def can_pause(self) -> bool:
+        """A backup run that goes on (a preview only scans, a verify only reads; a cancelled run stops)."""
+        return self.running and not self.dry_run and not self.verify and not self.cancelled
+
+    def set_paused(self, paused: bool) -> bool:
+        """Pause (no disk or network use; the lock is kept) or resume; False when nothing changed."""
+        if paused and not self.can_pause:
+            return False
+        return self.pause_switch.pause() if paused else self.pause_switch.resume()
 
     def drain(self) -> None:
         """Apply the events buffered since the last tick, within a time budget."""

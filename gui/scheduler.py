@@ -1,7 +1,7 @@
 """The app's scheduler: every tick, which profiles are due, which start and which wait.
 
 The rules are pure Python elsewhere: ``engine.schedule.slots`` (slots, catch-up once, back-off, max_runs,
-wall-clock jumps), ``engine.schedule.queue`` (no overlap, at most N at once) and
+time windows, wall-clock jumps), ``engine.schedule.queue`` (no overlap, at most N at once) and
 ``engine.schedule.store`` (history and next runs in the state database, so they survive restarts).
 This QObject only ties them to a QTimer and to the window that starts runs. The clock and the
 jump detector are injectable, so tests move time without waiting.
@@ -22,7 +22,7 @@ from engine.core.profiles import Profile, list_profiles
 from engine.core.state import StateDB
 from engine.schedule import os_scheduler
 from engine.schedule.queue import RunQueue
-from engine.schedule.slots import ClockWatch, History, is_due, missed_slots, next_run
+from engine.schedule.slots import ClockWatch, History, is_due, missed_slots, next_run, window_of, window_open
 from engine.schedule.store import load_history, read_state, state_from, write_state
 
 log = logging.getLogger("rearguard.gui")
@@ -70,6 +70,7 @@ class Scheduler(QObject):
         self.hold_until: datetime | None = None
         self.blocked: dict[str, datetime] = {}
         self.os_runs: dict[str, str] = {}  # profile -> "systemd" / "Task Scheduler": not ours to fire
+        self.profiles: dict[str, Profile] = {}  # the scheduled profiles, as the last tick read them
         self.timer = QTimer(self)
         self.timer.setInterval(tick_ms)
         self.timer.timeout.connect(self.tick)
@@ -118,6 +119,7 @@ class Scheduler(QObject):
             self.hold_until = now + WAKE_GRACE if jump > 0 else None
             self.clock_jumped.emit(jump)
         scheduled = self._scheduled_profiles()
+        self.profiles = scheduled
         self.queue.keep_only(scheduled)
         self.next_runs = {}
         running = self.host.running_names()
@@ -158,6 +160,9 @@ class Scheduler(QObject):
         """Start queued runs while there is a free slot; never a second run of one profile."""
         running = self.host.running_names()
         for name in self.queue.take(running):
+            if not self._inside_window(name):
+                log.info("scheduled run of '%s' waits for its window", name)
+                continue  # the next tick finds it due at the window's start
             if self.host.start_scheduled(name):
                 self.blocked.pop(name, None)
                 log.info("scheduled run of '%s' started", name)
@@ -193,6 +198,12 @@ class Scheduler(QObject):
                 write_state(db, state)
         except Exception as error:  # the next tick tries again
             log.warning("could not save the schedule of '%s': %s", name, error)
+
+    def _inside_window(self, name: str) -> bool:
+        """A queued run may start: its profile has no window, or the window is open now."""
+        profile = self.profiles.get(name)
+        window = window_of(profile.spec.schedule) if profile is not None else None
+        return window is None or window_open(window, self.clock())
 
     def queue_text(self) -> str:
         """``queued: A, B`` for the status bar; empty when nothing waits."""

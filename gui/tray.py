@@ -1,5 +1,6 @@
 """The tray icon: idle / running / warning, a tooltip with what runs, and the menu people use when
-the window is closed (Run now per profile, Open window, Pause all, Start at login, Quit).
+the window is closed (Run now, Pause / Resume per profile, Open window, Pause all, Start at login,
+Quit).
 
 Where no tray exists (GNOME without an extension, servers, offscreen) the app keeps a normal window
 and taskbar entry instead and says so once; closing the window then asks before quitting.
@@ -96,7 +97,7 @@ class Tray(QObject):
         self.update()
 
     def _fill_run_menu(self) -> None:
-        """One submenu per profile (its mark and state line): Run now, Show in window."""
+        """One submenu per profile (its mark and state line): Run now, Pause or Resume, Show in window."""
         self.run_menu.clear()
         running = self.window.running_names()
         for row in self.window.list_model.rows:
@@ -106,6 +107,12 @@ class Tray(QObject):
             run = menu.addAction("&Run now")
             run.setEnabled(row.entry.profile is not None and row.name not in running)
             run.triggered.connect(lambda checked=False, n=row.name: self.window.start_run(n))
+            session = self.window.sessions.get(row.name)
+            if session is not None and session.can_pause:
+                hold = menu.addAction("R&esume" if session.paused else "&Pause")
+                hold.triggered.connect(
+                    lambda checked=False, n=row.name, p=not session.paused: self.window.pause_run(n, p)
+                )
             show = menu.addAction("&Show in window")
             show.triggered.connect(lambda checked=False, n=row.name: self._show_profile(n))
         if not self.window.list_model.rows:
@@ -149,7 +156,7 @@ class Tray(QObject):
         if self.window.scheduler.queue.waiting:
             lines.append(self.window.scheduler.queue_text())
         if self.window.scheduler.paused:
-            lines.append("Schedules paused")
+            lines.append("Paused: runs hold, no schedule starts")
         if state != self.state:
             self.state = state
             self.icon.setIcon(tray_icon(state))

@@ -72,6 +72,15 @@ def install_actions(window: Window) -> None:
         window, "&Cancel run", window.cancel_run, "Shift+F5", "Stop the run after the current file"
     )
     window.cancel_action.setIcon(style.standardIcon(pix.SP_MediaStop))
+    window.pause_run_action = _action(
+        window,
+        "Pa&use run",
+        lambda: window.pause_run(paused=window.pause_run_action.isChecked()),
+        "F8",
+        "Pause the run: it keeps its lock and uses no disk or network until you press Resume",
+    )
+    window.pause_run_action.setCheckable(True)
+    window.pause_run_action.setIcon(style.standardIcon(pix.SP_MediaPause))
     window.new_actions = {
         kind: _action(window, KIND_LABELS[kind] + "…", lambda k=kind: window.new_profile(k)) for kind in KINDS
     }
@@ -92,9 +101,9 @@ def install_actions(window: Window) -> None:
     window.quit_action = _action(window, "&Quit", window.quit_app, QKeySequence.StandardKey.Quit)
     window.pause_action = _action(
         window,
-        "&Pause all schedules",
+        "&Pause all",
         lambda: window.set_paused(window.pause_action.isChecked()),
-        tip="Pause or resume every profile's schedule (Run now still works)",
+        tip="Pause every running run and every schedule; press again to resume (Run now still works)",
     )
     window.pause_action.setCheckable(True)
     window.pause_action.setIcon(style.standardIcon(pix.SP_MediaPause))
@@ -132,6 +141,7 @@ def _build_toolbar(window: Window) -> None:
     toolbar.addAction(window.preview_action)
     toolbar.addAction(window.verify_action)
     toolbar.addAction(window.cancel_action)
+    toolbar.addAction(window.pause_run_action)
     toolbar.addSeparator()
     window.new_menu = QMenu("&New", window)
     for action in window.new_actions.values():
@@ -163,7 +173,13 @@ def _build_menus(window: Window) -> None:
     profile.addSeparator()
     profile.addAction(window.quit_action)
     run = bar.addMenu("&Run")
-    for action in (window.run_action, window.preview_action, window.verify_action, window.cancel_action):
+    for action in (
+        window.run_action,
+        window.preview_action,
+        window.verify_action,
+        window.cancel_action,
+        window.pause_run_action,
+    ):
         run.addAction(action)
     run.addSeparator()
     for action in (window.pause_action, window.parallel_action, window.autostart_action):
@@ -186,6 +202,7 @@ def show_list_menu(window: Window, pos: QPoint) -> None:
         window.preview_action,
         window.verify_action,
         window.cancel_action,
+        window.pause_run_action,
         None,
         window.duplicate_action,
         window.rename_action,

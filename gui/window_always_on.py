@@ -26,9 +26,13 @@ class AlwaysOn(_Base):
         return self.start_run(name, trigger="schedule") is not None
 
     def set_paused(self, paused: bool) -> None:
+        """Pause all: every running run holds (its lock kept) and no schedule starts; or resume both."""
         self.scheduler.set_paused(paused)
+        runs = self.pause_all_runs(paused)
+        held = f"{runs} run(s) and " if runs else ""
         self.statusBar().showMessage(
-            "All schedules paused; Run now still works" if paused else "Schedules resumed", 8000
+            f"Paused {held}all schedules; Run now still works" if paused else "Runs and schedules resumed",
+            8000,
         )
 
     def ask_parallel_limit(self) -> None:

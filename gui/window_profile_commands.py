@@ -166,6 +166,11 @@ class ProfileCommands(_Base):
         self.cancel_action.setEnabled(
             running and session is not None and not session.cancelled and not session.dry_run
         )
+        pausable = session is not None and session.can_pause
+        paused = pausable and session is not None and session.paused
+        self.pause_run_action.setEnabled(pausable)
+        self.pause_run_action.setChecked(paused)
+        self.pause_run_action.setText("Res&ume run" if paused else "Pa&use run")
         self.duplicate_action.setEnabled(valid)
         self.rename_action.setEnabled(row is not None and not running)
         self.delete_action.setEnabled(row is not None and not running)

@@ -95,6 +95,8 @@ class WindowParts(Protocol):
         trigger: str = "gui",
     ) -> RunSession | None: ...
     def cancel_run(self, name: str | None = None) -> None: ...
+    def pause_run(self, name: str | None = None, paused: bool | None = None) -> None: ...
+    def pause_all_runs(self, paused: bool) -> int: ...
 
     # -- always on: the scheduler, the tray, start at login ---------------------------------------
     def running_names(self) -> set[str]: ...
@@ -125,6 +127,7 @@ if TYPE_CHECKING:
         preview_action: QAction
         verify_action: QAction
         cancel_action: QAction
+        pause_run_action: QAction
         new_actions: dict[str, QAction]
         new_menu: QMenu
         save_action: QAction

@@ -1,15 +1,22 @@
-"""Runs started from the window (Run now, Preview, Cancel, and the scheduler's starts): one
+"""Runs started from the window (Run now, Preview, Cancel, Pause, and the scheduler's starts): one
 ``RunSession`` per profile, several at once, followed by the list, the Progress tab and the status
-bar. A mixin of ``MainWindow``; it sees the window through ``gui.window_protocol``."""
+bar. A mixin of ``MainWindow``; it sees the window through ``gui.window_protocol``.
+
+A profile's time window binds the scheduler's runs (they start inside it and stop at its end);
+Run now ignores it, after asking once when the window is closed.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine.core.errors import ProfileError
-from engine.core.profiles import profile_path, read_profile
+from engine.core.profiles import Profile, profile_path, read_profile
+from engine.core.time_window import format_hhmm
+from engine.schedule.slots import window_end, window_of, window_start
 from gui.run_worker import RunResult, RunSession
 
 if TYPE_CHECKING:
@@ -51,6 +58,11 @@ class RunControl(_Base):
                 self.progress.show_error("failed", f"<b>The profile cannot be used:</b><br>{error}")
                 self.tabs.setCurrentWidget(self.progress)
             return None
+        closes: datetime | None = None
+        if not dry_run and not verify:
+            fits, closes = self._window_allows(profile, scheduled=trigger == "schedule")
+            if not fits:
+                return None
         session = RunSession(
             profile,
             self.folders,
@@ -59,6 +71,7 @@ class RunControl(_Base):
             repair=repair,
             trigger=trigger,
             learn_secrets=self.log_buffer.learn,
+            window_end=closes,
             parent=self,
         )
         session.updated.connect(lambda: self._session_updated(name, session))
@@ -75,6 +88,50 @@ class RunControl(_Base):
         self._update_actions()
         self._update_summary()
         return session
+
+    def _window_allows(self, profile: Profile, *, scheduled: bool) -> tuple[bool, datetime | None]:
+        """(may it start, when its window closes): a scheduled run only inside; Run now asks once."""
+        window = window_of(profile.spec.schedule)
+        if window is None:
+            return True, None
+        now = datetime.now(UTC)
+        closes = window_end(window, now)
+        if scheduled or closes is not None:
+            return closes is not None, closes if scheduled else None
+        opens = window_start(window, now).astimezone()
+        answer = self.ask(
+            "Outside its window",
+            f"'{profile.name}' is outside its window ({window}); its scheduled runs wait for "
+            f"{format_hhmm(opens.hour * 60 + opens.minute)}.\n\nRun it anyway, now?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes, None
+
+    def pause_run(self, name: str | None = None, paused: bool | None = None) -> None:
+        """Pause (or resume) a run: it keeps its lock and uses no disk or network until resumed."""
+        session = self.sessions.get(name or self.shown_name or "")
+        if session is None or not session.running:
+            return
+        wanted = not session.paused if paused is None else paused
+        if session.set_paused(wanted):
+            name = session.profile.name
+            self.statusBar().showMessage(
+                f"'{name}' paused — Resume continues it" if wanted else f"'{name}' resumed", 8000
+            )
+            self.list_model.set_activity(name, session_activity(session))
+            self.progress.refresh()
+        self._update_actions()
+
+    def pause_all_runs(self, paused: bool) -> int:
+        """Pause or resume every running run; returns how many changed."""
+        changed = sum(1 for s in self.sessions.values() if s.running and s.set_paused(paused))
+        for name, session in self.sessions.items():
+            if session.running:
+                self.list_model.set_activity(name, session_activity(session))
+        self.progress.refresh()
+        self._update_actions()
+        return changed
 
     def cancel_run(self, name: str | None = None) -> None:
         session = self.sessions.get(name or self.shown_name or "")
@@ -122,4 +179,6 @@ def session_activity(session: RunSession) -> str:
         return "previewing…"
     if session.cancelled:
         return "cancelling…"
+    if session.paused:
+        return f"paused {session.stats.percent:.0f} %"
     return f"{'verifying' if session.verify else 'running'} {session.stats.percent:.0f} %"

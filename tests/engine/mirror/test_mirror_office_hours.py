@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.core.context import utc_now
+from engine.core.errors import RunLocked
 from engine.core.events import Event, ItemFinished, LimitChanged, PauseChanged, PhaseChanged
 from engine.core.folders import Folders
 from engine.core.profiles import MirrorProfile, Profile
@@ -142,6 +143,8 @@ def test_a_pause_moves_no_byte_then_the_run_finishes(tmp_path: Path, folders: Fo
     for _ in range(10):
         samples.append(_bytes_below(tmp_path / "dst"))
         time.sleep(0.2)
+    with pytest.raises(RunLocked):  # a paused run keeps its lock
+        run_profile(_profile(tmp_path, bwlimit="8M"), folders)
     pause.resume()
     thread.join(timeout=60)
     print(f"mirror pause: bytes on the replica during 2 s of pause: {sorted(set(samples))}")
