@@ -40,7 +40,13 @@ PATH_KINDS = {
     "config": "file",
     "rclone": "file",
 }
-LABELS = {"max_runs": "Stop after (runs)", "every": "Every", "at": "First run at"}
+LABELS = {
+    "max_runs": "Stop after (runs)",
+    "every": "Every",
+    "at": "First run at",
+    "window": "Time window",
+    "bwlimit": "Bandwidth limit",
+}
 _BIG = 1_000_000_000
 LABEL_WIDTH = 130
 

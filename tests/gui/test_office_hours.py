@@ -12,7 +12,7 @@ import pytest
 
 from engine.core.folders import Folders
 from engine.core.profile_store import save_profile
-from engine.core.profiles import MirrorProfile, Profile
+from engine.core.profiles import MirrorProfile, Profile, read_profile
 from gui import tray
 from gui.main_window import MainWindow
 from gui.profile_list import KIND_ROLE
@@ -178,3 +178,29 @@ def test_pause_and_resume_a_run_from_the_window_the_tray_and_pause_all(
     assert session.result is not None and session.result.status == "ok"
     assert (replica / "big.bin").read_bytes() == data
     assert not window.pause_run_action.isEnabled()
+
+
+def test_the_editor_checks_window_and_bandwidth_limit_as_you_type(
+    qtbot, window: MainWindow, tmp_path: Path, mirror_profile: Callable[..., Profile]
+) -> None:  # type: ignore[no-untyped-def]
+    mirror_profile("docs", tmp_path / "a", tmp_path / "b")
+    window.refresh_profiles(select="docs")
+    window.tabs.setCurrentWidget(window.editor)
+    form = window.editor.form
+    form.optional_groups["schedule"].setChecked(True)
+    form.field("schedule", "every").widget.setText("4h")  # type: ignore[attr-defined]
+    span = form.field("schedule", "window")
+    limit = form.field("mirror", "bwlimit")
+    assert span.label.text().startswith("Time window") and limit.label.text().startswith("Bandwidth limit")
+    span.widget.setText("19:00-7:00")  # type: ignore[attr-defined]
+    limit.widget.setText("4 M")  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: "is not a time of day" in span.error.text())
+    qtbot.waitUntil(lambda: "timetable entry" in limit.error.text())
+    assert not window.editor.save_button.isEnabled()
+    span.widget.setText("19:00-07:00")  # type: ignore[attr-defined]
+    limit.widget.setText("08:00,4M 19:00,off")  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: window.editor.save_button.isEnabled())
+    assert window.editor.save()
+    spec = read_profile(window.folders.profiles / "docs.toml").spec
+    assert spec.schedule is not None and spec.schedule.window == "19:00-07:00"
+    assert spec.mirror.bwlimit == "08:00,4M 19:00,off"  # type: ignore[union-attr]
