@@ -77,7 +77,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         self.log_buffer = install_log_buffer()
         self.setWindowTitle("Rearguard[*]")
         self.setWindowIcon(app_icon())
-        self.setMinimumSize(820, 520)
+        self.setMinimumSize(760, 520)  # 800 px wide screens: nothing hides sideways
         self._build_widgets()
         install_actions(self)  # run_action, preview_action, cancel_action, new_actions, … and menus
         self.settings = QSettings(str(self.folders.data / "window.ini"), QSettings.Format.IniFormat)

@@ -209,7 +209,8 @@ def planned_words(counts: dict[str, int], run_kind: str = "backup", kind: str = 
         text = f"Planned: {planned:,} {PLANNED_VERBS.get(kind, 'to do')}."
         if looked > planned:
             other = looked - planned
-            text += f" The other {other:,} looked at {'was' if other == 1 else 'were'} left alone (see why below)."
+            verb = "was" if other == 1 else "were"
+            text += f" The other {other:,} looked at {verb} not planned: skipped, or refused."
     if counts.get("refused"):
         text += f" Failed includes {counts['refused']:,} refused (unsafe path, never touched)."
     return text
