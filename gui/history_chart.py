@@ -38,7 +38,7 @@ class Point:
 
     @property
     def bad(self) -> bool:
-        return self.status not in ("ok", "cancelled", "running")
+        return self.status not in ("ok", "cancelled", "stopped", "running")  # stopped: at its window's end
 
 
 def points_from(runs: list[RunRow], limit: int = MAX_RUNS) -> list[Point]:
