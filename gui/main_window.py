@@ -282,7 +282,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         self._show_header()
         self.editor.load_entry(row.entry)
         self.history.show_profile(row.name)
-        self.log_view.set_folder(self.folders.profile_logs(row.name))
+        self.log_view.set_folder(self.folders.profile_logs(row.name), row.name)
         session = self.sessions.get(row.name)
         if session is not None:
             self.progress.show_session(session)

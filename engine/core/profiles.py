@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from engine.core.bandwidth import bwlimit_check
+from engine.core.cadence import every_problem
 from engine.core.durations import MIN_SCHEDULE_INTERVAL, parse_duration, parse_retention
 from engine.core.errors import ProfileError
 from engine.core.filters import pattern_problem
@@ -85,6 +86,9 @@ class Schedule(_Section):
     def _every(cls, value: str) -> str:
         if parse_duration(value) < MIN_SCHEDULE_INTERVAL:
             raise ValueError(f"{value!r} is too short; the least is 15 minutes ('15m')")
+        problem = every_problem(parse_duration(value))
+        if problem:
+            raise ValueError(f"{value!r} {problem}")
         return value
 
     @field_validator("at")

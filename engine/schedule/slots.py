@@ -3,7 +3,8 @@
 Pure functions over datetimes (aware, UTC inside; ``at`` is a local time of day), so the GUI's
 scheduler, the OS-scheduler export and the tests share one set of rules:
 
-- Slots are ``at`` (local time of day, default: the first run) plus whole multiples of ``every``.
+- Slots are fixed wall-clock times: ``at`` (local time of day, midnight without it) plus whole
+  multiples of ``every`` (``engine.core.cadence``: the same grid the OS schedulers are given).
 - A slot missed while the machine slept or the app was closed is caught up ONCE, not per slot.
 - The next run is computed from the last *good* run; a failure never clears a schedule. After a
   failure the profile is retried with a growing back-off (5 min, 15 min, 1 h, …, never later than
@@ -19,9 +20,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as dtime
 
+from engine.core.cadence import cadence
 from engine.core.profiles import Schedule
 from engine.core.time_window import TimeWindow, parse_window
 
@@ -38,47 +40,31 @@ class History:
     runs_done: int = 0
 
 
-def _local_at(schedule: Schedule, day_of: datetime, tz: tzinfo | None) -> datetime:
-    """``at`` on the local day of ``day_of``, as UTC."""
-    assert schedule.at is not None
-    hour, minute = (int(part) for part in schedule.at.split(":"))
-    local = day_of.astimezone(tz)
-    return datetime.combine(local.date(), dtime(hour, minute), tzinfo=local.tzinfo).astimezone(UTC)
+def _wall(day: date, minute: int, tz: tzinfo | None) -> datetime:
+    """``minute`` of the local ``day`` as UTC (the local clock's offset on that day, DST included)."""
+    naive = datetime.combine(day, dtime()) + timedelta(minutes=minute)
+    local = naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
+    return local.astimezone(UTC)
 
 
-def _first_after(anchor: datetime, every: timedelta, moment: datetime) -> datetime:
-    if anchor > moment:
-        return anchor
-    return anchor + ((moment - anchor) // every + 1) * every
+def slot_after(schedule: Schedule, moment: datetime, *, tz: tzinfo | None = None) -> datetime:
+    """The first regular slot strictly after ``moment``: the grid of ``engine.core.cadence``.
 
-
-def slot_after(
-    schedule: Schedule, moment: datetime, *, first: datetime | None = None, tz: tzinfo | None = None
-) -> datetime:
-    """The first regular slot strictly after ``moment``.
-
-    With ``at`` and an interval under a day, slots start each local day at that time and repeat
-    every ``every`` (an interval that does not divide a day restarts at ``at`` the next day); with
-    ``every`` of a day or more, they fall at ``at`` every ``every`` counted from ``first``'s day.
-    Without ``at``, slots are anchored to ``first`` (the schedule's first run), or to ``moment``.
+    Slots are fixed wall-clock times, whatever ran when: under a day, ``at`` (midnight without it)
+    and every ``every`` after it until the next day's ``at``; a day or more, ``at`` plus whole
+    multiples of ``every`` counted from 1 January 2001, so ``3d`` runs on across month ends.
+    systemd timers and Task Scheduler tasks are built from the same grid and fire at these times.
     """
-    every = schedule.interval
-    if schedule.at is None:
-        return _first_after(first or moment, every, moment)
-    if every >= timedelta(days=1):
-        # Whole days and more: ``at`` on the first run's day, then every ``every`` from there.
-        anchor = _local_at(schedule, first or moment, tz)
-        return _first_after(anchor, every, moment)
-    today = _local_at(schedule, moment, tz)
-    yesterday = _local_at(schedule, moment - timedelta(days=1), tz)
-    candidates = [_first_after(yesterday, every, moment), _first_after(today, every, moment)]
-    tomorrow = _local_at(schedule, moment + timedelta(days=1), tz)
-    # A slot carried over from yesterday never runs past today's start at ``at``.
-    return (
-        min(c for c in candidates if c > moment)
-        if today > moment
-        else min(_first_after(today, every, moment), tomorrow)
-    )
+    grid = cadence(schedule.interval, schedule.at)
+    today = moment.astimezone(tz).date()
+    candidates = [
+        slot
+        for offset in range(-1, grid.period_days + 2)  # every cycle has a slot: one is in here
+        for day in (today + timedelta(days=offset),)
+        for minute in grid.minutes_on(day)
+        if (slot := _wall(day, minute, tz)) > moment
+    ]
+    return min(candidates)
 
 
 def next_run(
@@ -99,12 +85,12 @@ def next_run(
     # schedule slips by one interval at most, not by the size of the jump.
     last_start = min(history.last_start, now)
     base = min(history.last_good or last_start, now)
-    regular = slot_after(schedule, base, first=base, tz=tz)
+    regular = slot_after(schedule, base, tz=tz)
     if history.failures_since_good:
         # After a failure: retry with a growing back-off, never later than the next regular slot.
         step = BACKOFF[min(history.failures_since_good, len(BACKOFF)) - 1]
         retry = last_start + step
-        return _inside(schedule, min(retry, slot_after(schedule, last_start, first=base, tz=tz)), now, tz)
+        return _inside(schedule, min(retry, slot_after(schedule, last_start, tz=tz)), now, tz)
     return _inside(schedule, regular, now, tz)
 
 

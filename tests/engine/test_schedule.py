@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 from engine.core.profiles import Schedule
@@ -52,7 +53,10 @@ def test_next_run_in_local_time_after_a_good_run() -> None:
 
     every_4h = Schedule(every="4h")
     assert next_run(every_4h, History(), now, tz=UTC1) == now  # never run: due now
-    assert next_run(every_4h, ran(now - timedelta(hours=1)), now, tz=UTC1) == now + timedelta(hours=3)
+    # Slots are on the clock (00, 04, 08, 12, … without ``at``), not counted from the last run.
+    assert next_run(every_4h, ran(now - timedelta(hours=1)), now, tz=UTC1) == datetime(
+        2026, 11, 26, 12, 0, tzinfo=UTC1
+    )
     missed = next_run(every_4h, ran(now - timedelta(days=2)), now, tz=UTC1)
     assert is_due(missed, now)  # missed while closed: due now, caught up once
     nightly = Schedule(every="1d", at="02:00")
@@ -109,10 +113,35 @@ def test_clock_watch_sees_sleep_and_clock_changes() -> None:
     assert watch.check() == -7200
 
 
-def test_every_two_days_at_a_time_of_day_skips_a_day() -> None:
+def test_whole_days_run_on_across_month_ends() -> None:
+    """``3d`` is every third day whatever the month: 31 Dec, then 3 Jan (not the 1st again)."""
+    three_days = Schedule(every="3d", at="02:00")
+    slots = [at("2026-12-27 00:00")]
+    for _ in range(4):
+        slots.append(slot_after(three_days, slots[-1], tz=UTC))
+    assert [s.strftime("%m-%d %H:%M") for s in slots[1:]] == [
+        "12-28 02:00",
+        "12-31 02:00",
+        "01-03 02:00",
+        "01-06 02:00",
+    ]
+    weekly = Schedule(every="7d", at="02:00")  # counted from Monday 1 January 2001: Mondays
+    assert slot_after(weekly, at("2026-11-24 00:00"), tz=UTC).strftime("%a %d") == "Mon 30"
+
+
+def test_a_late_catch_up_keeps_the_days_of_a_two_day_schedule() -> None:
     two_days = Schedule(every="2d", at="02:00")
-    first = at("2026-11-20 02:00")
-    assert slot_after(two_days, at("2026-11-20 02:00"), first=first, tz=UTC) == at("2026-11-22 02:00")
-    assert slot_after(two_days, at("2026-11-21 09:00"), first=first, tz=UTC) == at("2026-11-22 02:00")
-    history = History(first, first, 0, 1)
-    assert next_run(two_days, history, at("2026-11-20 03:00"), tz=UTC) == at("2026-11-22 02:00")
+    assert slot_after(two_days, at("2026-11-20 00:00"), tz=UTC) == at("2026-11-20 02:00")
+    late = History(at("2026-11-21 09:00"), at("2026-11-21 09:00"), 0, 2)  # caught up a day late
+    # The next run stays on the schedule's days (the OS schedulers' too), not two days after.
+    assert next_run(two_days, late, at("2026-11-21 10:00"), tz=UTC) == at("2026-11-22 02:00")
+
+
+def test_thirty_six_hours_alternates_two_times_of_day() -> None:
+    every36 = Schedule(every="36h", at="02:00")
+    moment, seen = at("2026-11-20 00:00"), []
+    for _ in range(4):
+        moment = slot_after(every36, moment, tz=UTC)
+        seen.append(moment)
+    assert [b - a for a, b in itertools.pairwise(seen)] == [timedelta(hours=36)] * 3
+    assert {s.strftime("%H:%M") for s in seen} == {"02:00", "14:00"}

@@ -10,9 +10,9 @@ import pytest
 from engine.core.app_settings import AppSettings
 from engine.core.folders import Folders
 from engine.core.profile_store import save_profile
-from engine.core.profiles import MirrorProfile
+from engine.core.profiles import MirrorProfile, Schedule
 from engine.core.state import StateDB
-from engine.schedule.slots import ClockWatch
+from engine.schedule.slots import ClockWatch, slot_after
 from engine.schedule.store import read_state
 from gui.scheduler import WAKE_GRACE, Scheduler
 
@@ -122,9 +122,9 @@ def test_a_run_missed_during_sleep_is_caught_up_once_after_a_grace(
     host.finish("p", time_.now)
     time_.advance(timedelta(minutes=10))
     scheduler.tick()
-    assert host.started == ["p"] and scheduler.next_runs["p"] == time_.now - timedelta(
-        minutes=10
-    ) + timedelta(hours=4)
+    # The next run is the schedule's next 4-hour slot after the catch-up, not 4 h after it.
+    caught_up = time_.now - timedelta(minutes=10)
+    assert host.started == ["p"] and scheduler.next_runs["p"] == slot_after(Schedule(every="4h"), caught_up)
 
 
 def test_next_runs_are_saved_and_a_new_app_reads_the_same(

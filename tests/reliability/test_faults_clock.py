@@ -81,7 +81,10 @@ def test_revit_exports_survive_the_clock_jumping_a_year_either_way(
 
 @st.composite
 def _histories(draw: st.DrawFn) -> tuple[Schedule, History, datetime]:
-    minutes = draw(st.integers(15, 14 * 24 * 60))
+    # Every interval a profile accepts: any under a day, whole days up to a week, 36 h.
+    minutes = draw(
+        st.integers(15, 24 * 60 - 1) | st.sampled_from([*(d * 24 * 60 for d in range(1, 8)), 36 * 60])
+    )
     at = draw(st.none() | st.times().map(lambda t: t.strftime("%H:%M")))
     schedule = Schedule(every=f"{minutes}m", at=at)
     last = NOW + timedelta(minutes=draw(st.integers(-60 * 24 * 400, 60 * 24 * 400)))
