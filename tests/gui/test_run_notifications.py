@@ -104,6 +104,7 @@ def test_a_notification_that_breaks_never_breaks_the_run(
     result = run(qtbot, window)
     assert result.status == "ok" and result.error is None
     assert (tmp_path / "rep" / "a.txt").read_text(encoding="utf-8") == "hello"
+    window.log_view.show_window_messages()  # the window's own messages, not the profile's file
     qtbot.waitUntil(lambda: "notifications for 'Docs' stopped" in window.log_view.plain_text())
 
 
@@ -125,6 +126,7 @@ def test_the_log_tab_masks_the_run_secrets_tokens_and_tracebacks(
     worker = threading.Thread(target=leak)
     worker.start()
     worker.join()
+    window.log_view.show_window_messages()  # the window's own messages, not the profile's file
     qtbot.waitUntil(lambda: "webhook stopped" in window.log_view.plain_text())
     shown = window.log_view.plain_text()
     assert TOKEN not in shown and "posting to *** failed" in shown and "ConnectionError: token ***" in shown
