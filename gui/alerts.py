@@ -93,7 +93,8 @@ class AlertCenter(QObject):
                         alerts.append(found)
                 good = parse_stamp(row.last_good.started) if row.last_good else None
                 first = first_run(db, row.name) if db is not None and good is None else None
-                stale = stale_alert(row.name, good, first, now, self.settings.alert_after_days(row.name))
+                days = self.settings.alert_after_days(row.name)
+                stale = stale_alert(row.name, good, first, now, days, row.extra.get("created"))
                 if stale is not None:
                     alerts.append(stale)
         finally:

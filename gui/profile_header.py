@@ -175,9 +175,11 @@ class ProfileHeader(QWidget):
     def _show_age(self, row: ProfileRow, now: datetime) -> None:
         limit = timedelta(days=self.alert_days) if self.alert_days else overdue_after(row)
         good = parse_stamp(row.last_good.started) if row.last_good else None
-        if good is None:
-            overdue = row.last is not None
-            text = "No good run yet"
+        if good is None:  # counted from the profile's creation or first run, never from the epoch
+            since = row.extra.get("counting_from")
+            waited = now - since if isinstance(since, datetime) else None
+            overdue = limit is not None and waited is not None and waited > limit
+            text = "No good run yet" + (f" (for {describe_age(waited)})" if overdue and waited else "")
         else:
             age = now - good
             overdue = limit is not None and age > limit

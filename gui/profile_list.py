@@ -17,8 +17,10 @@ from engine.core.profiles import ProfileEntry, list_profiles
 from engine.core.readback import describe_coverage, load_rotation
 from engine.core.report import human_bytes
 from engine.core.state import RunRow, StateDB
+from engine.notify.alerts import counting_from
+from engine.notify.overdue import profile_created
 from engine.schedule.slots import History, next_run, waits_for_window
-from engine.schedule.store import load_history
+from engine.schedule.store import first_run, load_history
 from gui.icons import state_icon
 from gui.when import describe, parse_stamp
 
@@ -136,6 +138,9 @@ def gather_rows(folders: Folders, now: datetime) -> list[ProfileRow]:
     try:
         for entry in entries:
             row = ProfileRow(entry)
+            row.extra["created"] = profile_created(entry.path)
+            first = first_run(db, entry.name) if db is not None else None
+            row.extra["counting_from"] = counting_from(first, row.extra["created"])  # overdue counts from
             if db is not None:
                 row.last = db.last_run(entry.name, run_kind=None)  # a verify that found damage shows too
                 row.last_good = db.last_run(entry.name, good=True)

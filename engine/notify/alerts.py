@@ -53,20 +53,29 @@ def stale_alert(
     first_run: datetime | None,
     now: datetime,
     days: int,
+    created: datetime | None = None,
 ) -> Alert | None:
     """An alert when the profile has had no good run for ``days`` days (0 = never alert).
 
-    Without any good run, the time counts from its first run; a profile never run gets none.
+    Without any good run, the time counts from the profile's creation or its first run, whichever
+    came first (never from the epoch): a profile made minutes ago is not overdue.
     """
     if days <= 0:
         return None
-    since = last_good or first_run
+    since = last_good or counting_from(first_run, created)
     if since is None or now - since < timedelta(days=days):
         return None
     age = (now - since).days
     if last_good is None:
-        text = f"'{profile}' has never had a good run (first tried {age} days ago)."
+        how = "first tried" if first_run is not None and since == first_run else "created"
+        text = f"'{profile}' has never had a good run ({how} {age} days ago)."
     else:
         text = f"'{profile}' has had no good run for {age} days (alert after {days})."
     stamp = since.isoformat(timespec="seconds")
     return Alert(f"stale:{profile}:{stamp}", profile, f"No good backup: {profile}", text)
+
+
+def counting_from(first_run: datetime | None, created: datetime | None) -> datetime | None:
+    """Since when a profile without a good run has waited for one: its creation or first run."""
+    known = [when for when in (first_run, created) if when is not None]
+    return min(known) if known else None

@@ -6,7 +6,10 @@ nobody opens the window still reports a profile whose schedule stopped. The rule
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from engine.core.app_settings import AppSettings
 from engine.core.folders import Folders
@@ -35,9 +38,26 @@ def backup_times(db: StateDB, profile: str) -> tuple[datetime | None, datetime |
     return stamp(first[0] if first else None), stamp(good.started if good else None)
 
 
-def overdue_alert(db: StateDB, profile: str, now: datetime, days: int) -> Alert | None:
+def profile_created(path: Path | None) -> datetime | None:
+    """When a profile's file was made: its birth time where the system keeps one (Windows, macOS,
+    some Linux file systems), else its last change (later than the creation: never too early)."""
+    if path is None:
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    born = getattr(info, "st_birthtime", None)
+    if born is None and sys.platform == "win32":
+        born = info.st_ctime  # the creation time on Windows before Python 3.12
+    return datetime.fromtimestamp(born if born else info.st_mtime, UTC)
+
+
+def overdue_alert(
+    db: StateDB, profile: str, now: datetime, days: int, created: datetime | None = None
+) -> Alert | None:
     first, good = backup_times(db, profile)
-    return stale_alert(profile, good, first, now, days)
+    return stale_alert(profile, good, first, now, days, created)
 
 
 def overdue_profiles(folders: Folders, db: StateDB, now: datetime) -> list[tuple[Profile, Alert]]:
@@ -47,7 +67,8 @@ def overdue_profiles(folders: Folders, db: StateDB, now: datetime) -> list[tuple
     for entry in list_profiles(folders):
         if entry.profile is None:
             continue
-        alert = overdue_alert(db, entry.name, now, settings.alert_after_days(entry.name))
+        created = profile_created(entry.path)
+        alert = overdue_alert(db, entry.name, now, settings.alert_after_days(entry.name), created)
         if alert is not None:
             found.append((entry.profile, alert))
     return found
