@@ -68,7 +68,7 @@ def delete_on_remote(ctx: RunContext, job: Job, binary: str, actions: Sequence[A
             len(actions),
             " (kept under versions)" if versions else "",
         )
-        result = run_streaming(argv, watcher, cancel=ctx.cancel, secrets=ctx.secrets)
+        result = run_streaming(argv, watcher, cancel=ctx.cancel, secrets=ctx.secrets, paused=ctx.pause.is_set)
     fatal = watcher.unreachable(result)
     if fatal:
         return [ItemResult(a.path, DELETE, "failed", f"remote unreachable: {fatal}") for a in actions]
