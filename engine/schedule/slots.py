@@ -17,6 +17,7 @@ scheduler, the OS-scheduler export and the tests share one set of rules:
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,14 +58,14 @@ def slot_after(schedule: Schedule, moment: datetime, *, tz: tzinfo | None = None
     """
     grid = cadence(schedule.interval, schedule.at)
     today = moment.astimezone(tz).date()
-    candidates = [
-        slot
-        for offset in range(-1, grid.period_days + 2)  # every cycle has a slot: one is in here
-        for day in (today + timedelta(days=offset),)
-        for minute in grid.minutes_on(day)
-        if (slot := _wall(day, minute, tz)) > moment
-    ]
-    return min(candidates)
+    for offset in range(-1, grid.period_days + 2):  # every cycle has a slot: one is in here
+        day = today + timedelta(days=offset)
+        minutes = grid.minutes_on(day)
+        # A day's slots are in order, so the first one after ``moment`` is found by bisection.
+        index = bisect.bisect_right(minutes, moment, key=lambda minute: _wall(day, minute, tz))
+        if index < len(minutes):
+            return _wall(day, minutes[index], tz)
+    raise AssertionError("a cycle without a slot")  # pragma: no cover
 
 
 def next_run(

@@ -7,7 +7,10 @@ Pure functions only; ``engine.schedule.os_scheduler`` writes and enables them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
+from math import gcd
 
+from engine.core.cadence import EPOCH, cadence
 from engine.core.profiles import Schedule
 
 UNIT_PREFIX = "rearguard-"
@@ -40,40 +43,92 @@ def _quote(arg: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _hhmm(at: str | None) -> tuple[int, int]:
-    if at is None:
-        return 0, 0
-    hour, minute = at.split(":")
-    return int(hour), int(minute)
-
-
 def timer_schedule_lines(schedule: Schedule) -> list[str]:
-    """The timer's ``OnCalendar`` lines for ``every`` (and ``at``), as the app's slot rules place them.
+    """The timer's ``OnCalendar`` lines: exactly the slots of ``engine.core.cadence``.
 
-    Slots start each day at ``at`` (midnight without it) and repeat every ``every`` until the next
-    day's ``at`` (an interval that does not divide a day restarts there), so a day's slots are a
-    fixed list of times: one line per distinct minute, or ``*:MM/step`` when the interval divides
-    an hour. Whole days: ``*-*-1/N`` (systemd's day step restarts on the 1st of each month).
+    Under a day: the day's fixed times, one line per set of hours sharing their minutes. Whole
+    days: every day, a weekday for ``7d``, and otherwise the days written out per month for a leap
+    cycle (``2001/4-03-02/3``), since systemd's own day step (``*-*-1/3``) restarts on the 1st.
     """
-    minutes = int(schedule.interval.total_seconds()) // 60
-    hour, minute = _hhmm(schedule.at)
-    if minutes % 1440 == 0:
-        days = minutes // 1440
-        day = "*-*-*" if days == 1 else f"*-*-1/{days}"
-        return [f"OnCalendar={day} {hour:02d}:{minute:02d}:00"]
-    if minutes == 60:
-        return [f"OnCalendar=*-*-* *:{minute:02d}:00"]
-    if 60 % minutes == 0:
-        return [f"OnCalendar=*-*-* *:{minute % minutes:02d}/{minutes}:00"]
-    start = hour * 60 + minute
-    by_minute: dict[int, set[int]] = {}
-    for offset in range(0, 1440, minutes):
-        slot = (start + offset) % 1440
-        by_minute.setdefault(slot % 60, set()).add(slot // 60)
-    return [
-        f"OnCalendar=*-*-* {','.join(f'{h:02d}' for h in sorted(hours))}:{m:02d}:00"
-        for m, hours in sorted(by_minute.items())
-    ]
+    grid = cadence(schedule.interval, schedule.at)
+    if grid.period_days == 1:
+        return [f"OnCalendar=*-*-* {clock}" for clock in _clock_specs([m for _, m in grid.times])]
+    lines = []
+    for cycle_day, minute in grid.times:
+        clock = f"{minute // 60:02d}:{minute % 60:02d}:00"
+        if grid.period_days == 7:
+            weekday = _WEEKDAYS[(EPOCH.weekday() + cycle_day) % 7]
+            lines.append(f"OnCalendar={weekday} *-*-* {clock}")
+        else:
+            lines += [f"OnCalendar={day} {clock}" for day in _day_specs(grid.period_days, cycle_day)]
+    return lines
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _clock_specs(minutes: list[int]) -> list[str]:
+    """``HH,HH:MM,MM:00`` specs covering exactly ``minutes`` (minutes of the day)."""
+    hours_by_minute: dict[int, set[int]] = {}
+    for total in minutes:
+        hours_by_minute.setdefault(total % 60, set()).add(total // 60)
+    minutes_by_hours: dict[frozenset[int], list[int]] = {}
+    for minute, hours in sorted(hours_by_minute.items()):
+        minutes_by_hours.setdefault(frozenset(hours), []).append(minute)
+    specs = []
+    for hour_set, mins in sorted(minutes_by_hours.items(), key=lambda item: (min(item[0]), item[1])):
+        hour_part = "*" if len(hour_set) == 24 else ",".join(f"{h:02d}" for h in sorted(hour_set))
+        specs.append(f"{hour_part}:{_minute_part(mins)}:00")
+    return specs
+
+
+def _minute_part(mins: list[int]) -> str:
+    """``05/15`` when the minutes are every ``step`` through the hour, else ``05,35``."""
+    if len(mins) > 1:
+        step = mins[1] - mins[0]
+        if 60 % step == 0 and mins == list(range(mins[0], 60, step)) and mins[0] < step:
+            return f"{mins[0]:02d}/{step}"
+    return ",".join(f"{m:02d}" for m in mins)
+
+
+def _day_specs(period: int, cycle_day: int) -> list[str]:
+    """``YEARS-MONTHS-DAY/period`` specs for the days whose index from EPOCH is ``cycle_day`` mod ``period``.
+
+    Inside a month those days are ``first/period``; which day is first depends on the month and
+    the year, and repeats every ``cycle`` years (a multiple of the four-year leap cycle, exact
+    from 2001 until February 2100, when the leap day skipped by the Gregorian rule shifts it).
+    """
+    cycle = 4 * period // gcd(LEAP_CYCLE_DAYS, period)
+    years_by_first: dict[tuple[int, int], set[int]] = {}
+    for year in range(EPOCH.year, EPOCH.year + cycle):
+        for month in range(1, 13):
+            offset = (date(year, month, 1) - EPOCH).days
+            first = 1 + (cycle_day - offset) % period
+            years_by_first.setdefault((month, first), set()).add(year)
+    months_by_years: dict[tuple[int, frozenset[int]], list[int]] = {}
+    for (month, first), years in sorted(years_by_first.items()):
+        months_by_years.setdefault((first, frozenset(years)), []).append(month)
+    specs = []
+    for (first, year_set), months in sorted(
+        months_by_years.items(), key=lambda item: (min(item[1]), item[0][0])
+    ):
+        year_part = "*" if len(year_set) == cycle else ",".join(f"{y}/{cycle}" for y in sorted(year_set))
+        month_part = "*" if len(months) == 12 else ",".join(f"{m:02d}" for m in months)
+        specs.append(f"{year_part}-{month_part}-{first:02d}/{period}")
+    return specs
+
+
+LEAP_CYCLE_DAYS = 4 * 365 + 1
+
+
+def _slots_comment(schedule: Schedule) -> str:
+    grid = cadence(schedule.interval, schedule.at)
+    if grid.period_days == 1:
+        return "the same times every day, as Rearguard's own scheduler runs them"
+    return (
+        f"a cycle of {grid.period_days} days counted from {EPOCH.isoformat()} across month ends, "
+        "written out per month (exact until February 2100)"
+    )
 
 
 def service_text(
@@ -111,6 +166,7 @@ def timer_text(profile_name: str, schedule: Schedule, *, wake: bool = False) -> 
         f"Description=Rearguard schedule: {profile_name}",
         "",
         "[Timer]",
+        f"# every = {schedule.every}, at = {schedule.at or '00:00'}: {_slots_comment(schedule)}",
         *timer_schedule_lines(schedule),
         "Persistent=true",
         "AccuracySec=1min",

@@ -189,7 +189,8 @@ def test_task_every_few_days_wake_and_system_account() -> None:
     trigger = root.find("t:Triggers/t:CalendarTrigger", NS)
     assert trigger is not None and trigger.find("t:Repetition", NS) is None
     assert trigger.findtext("t:ScheduleByDay/t:DaysInterval", namespaces=NS) == "2"
-    assert trigger.findtext("t:StartBoundary", namespaces=NS) == "2026-11-27T00:00:00"
+    # The first of the schedule's days (even days from 2001-01-01) on or after the install day.
+    assert trigger.findtext("t:StartBoundary", namespaces=NS) == "2026-11-28T00:00:00"
     assert root.findtext("t:Settings/t:WakeToRun", namespaces=NS) == "true"
     assert root.findtext("t:Principals/t:Principal/t:UserId", namespaces=NS) == "S-1-5-18"
 
