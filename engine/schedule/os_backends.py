@@ -1,5 +1,5 @@
 """The two OS schedulers Rearguard registers with: systemd timers (per user or system-wide) and
-Windows Task Scheduler (``schtasks``).
+Windows Task Scheduler (its COM API through ``task_com``; ``schtasks`` to remove and query).
 
 Each backend writes what ``systemd_units`` / ``task_xml`` build, runs the commands through the one
 process helper, refuses early (before anything is written) when it cannot work,
@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from engine.core.errors import RearguardError, ToolUnavailable, UsageError
 from engine.core.folders import HOME_ENV
 from engine.core.profiles import Profile
 from engine.files.atomic import atomic_write_text
-from engine.schedule import systemd_units, task_xml
+from engine.schedule import systemd_units, task_com, task_xml
 from engine.tools.process import ProcessResult, run_process
 
 log = logging.getLogger("rearguard.os_scheduler")
@@ -110,20 +109,29 @@ class Systemd:
             raise ToolUnavailable(f"'{' '.join(argv)}' failed: {detail[-1] if detail else result.returncode}")
         return result
 
-    def install(self, profile: Profile, command: Sequence[str], wake: bool) -> Registration:
+    def unit_files(self, profile: Profile, command: Sequence[str], wake: bool) -> dict[Path, str]:
+        """The ``.service`` and ``.timer`` files ``install`` writes, by path (``--print`` shows them)."""
         schedule = profile.spec.schedule
         assert schedule is not None
         base = systemd_units.unit_base(profile.name)
         env = {HOME_ENV: os.environ[HOME_ENV]} if os.environ.get(HOME_ENV) else {}
         user = _invoking_user() if self.system else None
-        service = systemd_units.service_text(profile.name, command, environment=env, user=user)
-        timer = systemd_units.timer_text(profile.name, schedule, wake=wake)
+        folder = self.directory()
+        return {
+            folder / f"{base}.service": systemd_units.service_text(
+                profile.name, command, environment=env, user=user
+            ),
+            folder / f"{base}.timer": systemd_units.timer_text(profile.name, schedule, wake=wake),
+        }
+
+    def install(self, profile: Profile, command: Sequence[str], wake: bool) -> Registration:
+        base = systemd_units.unit_base(profile.name)
+        files = self.unit_files(profile, command, wake)
         folder = self.directory()
         written: dict[Path, str | None] = {}  # each file written, and what it held before
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            for suffix, text in ((".service", service), (".timer", timer)):
-                path = folder / f"{base}{suffix}"
+            for path, text in files.items():
                 written[path] = path.read_text(encoding="utf-8") if path.is_file() else None
                 atomic_write_text(path, text)
             self._call("daemon-reload")
@@ -200,13 +208,18 @@ def _invoking_user() -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
+Registrar = Callable[[task_com.RegisterCall, str | None], None]
+
+
 @dataclass
 class TaskScheduler:
-    """Windows Task Scheduler through ``schtasks`` (a task per profile under ``\\Rearguard\\``)."""
+    """Windows Task Scheduler: a task per profile under ``\\Rearguard\\``, registered through its COM
+    API (the password never on a command line); ``schtasks`` removes and queries it."""
 
     system: bool = False  # refused: SYSTEM has its own folders, so it would not share the history
     password: str | None = None  # store the user's password: network shares work
     runner: Runner = _run
+    registrar: Registrar = task_com.register
 
     backend = TASK_SCHEDULER
 
@@ -217,43 +230,23 @@ class TaskScheduler:
                 "(add --password when the target is a network share)"
             )
 
-    def _call(self, argv: list[str], secrets: Sequence[str] = ()) -> ProcessResult:
-        try:
-            result = (
-                run_process(argv, timeout=COMMAND_TIMEOUT, secrets=secrets, log_output=False)
-                if secrets and self.runner is _run
-                else self.runner(argv)
-            )
-        except (FileNotFoundError, PermissionError) as error:
-            raise ToolUnavailable(f"schtasks cannot be run: {error}") from None
-        if not result.ok:
-            detail = (result.stderr or result.stdout).strip()
-            if "denied" in detail.lower():
-                raise ToolUnavailable(
-                    f"no rights to register the task ({detail}); run from an administrator prompt"
-                )
-            raise ToolUnavailable(f"schtasks failed: {detail or result.returncode}")
-        return result
+    @property
+    def logon(self) -> str:
+        return task_xml.LOGON_PASSWORD if self.password else task_xml.LOGON_S4U
 
-    def install(self, profile: Profile, command: Sequence[str], wake: bool) -> Registration:
+    def task_text(self, profile: Profile, command: Sequence[str], wake: bool, user: str | None) -> str:
+        """The task XML ``install`` registers (``--print`` shows it)."""
         schedule = profile.spec.schedule
         assert schedule is not None
+        return task_xml.task_xml(profile.name, schedule, command, user=user, logon=self.logon, wake=wake)
+
+    def install(self, profile: Profile, command: Sequence[str], wake: bool) -> Registration:
         name = task_xml.task_name(profile.name)
-        user = (os.environ.get("USERDOMAIN", "") + "\\" + getpass.getuser()).lstrip("\\")
-        logon = task_xml.LOGON_PASSWORD if self.password else task_xml.LOGON_S4U
-        text = task_xml.task_xml(profile.name, schedule, command, user=user, logon=logon, wake=wake)
-        handle, xml_path = tempfile.mkstemp(suffix=".xml", prefix="rearguard-task-")
-        os.close(handle)
-        try:
-            Path(xml_path).write_text(text, encoding="utf-16")
-            argv = ["schtasks", "/Create", "/TN", name, "/XML", xml_path, "/F"]
-            if self.password:
-                argv += ["/RU", user, "/RP", self.password]
-            self._call(argv, secrets=[self.password] if self.password else ())
-        finally:
-            Path(xml_path).unlink(missing_ok=True)
+        user = windows_account()
+        text = self.task_text(profile, command, wake, user)
+        self.registrar(task_com.register_call(name, text, user=user, logon=self.logon), self.password)
         notes = []
-        if logon == task_xml.LOGON_S4U:
+        if self.logon == task_xml.LOGON_S4U:
             notes.append(
                 "runs without a stored password: local folders only (network shares need --password)"
             )
@@ -272,6 +265,11 @@ class TaskScheduler:
         except OSError as error:
             return f"unknown ({error})"
         return parse_schtasks_next_run(result.stdout) if result.ok else "not registered"
+
+
+def windows_account() -> str:
+    """``DOMAIN\\user`` of the account the task runs as (just ``user`` without a domain)."""
+    return (os.environ.get("USERDOMAIN", "") + "\\" + getpass.getuser()).lstrip("\\")
 
 
 def parse_schtasks_next_run(csv_text: str) -> str:

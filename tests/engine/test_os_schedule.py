@@ -18,7 +18,7 @@ import pytest
 from engine.core.errors import ProfileError, ToolUnavailable, UsageError
 from engine.core.folders import Folders, app_folders
 from engine.core.profiles import Profile, Schedule, parse_profile_text
-from engine.schedule import os_backends, os_scheduler, systemd_units, task_xml
+from engine.schedule import os_backends, os_scheduler, systemd_units, task_com, task_xml
 from engine.tools.process import ProcessResult
 
 NS = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
@@ -283,35 +283,69 @@ def test_status_reports_the_next_run(folders: Folders, tmp_path: Path) -> None:
     assert found[0].as_json()["scheduler"] == "systemd"
 
 
-def test_task_scheduler_registration(
-    folders: Folders, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[str] = []
+class FakeRegistrar:
+    """Stands in for the COM call: records what would be registered and the password it got."""
 
-    class Schtasks(FakeRunner):
-        def __call__(self, argv: Sequence[str]) -> ProcessResult:
-            if "/XML" in argv:
-                seen.append(Path(argv[argv.index("/XML") + 1]).read_text(encoding="utf-16"))
-            return super().__call__(argv)
+    def __init__(self, error: str | None = None) -> None:
+        self.calls: list[tuple[task_com.RegisterCall, str | None]] = []
+        self.error = error
 
-    runner = Schtasks()
-    backend = os_scheduler.TaskScheduler(runner=runner)
+    def __call__(self, call: task_com.RegisterCall, password: str | None) -> None:
+        self.calls.append((call, password))
+        if self.error:
+            raise ToolUnavailable(self.error)
+
+
+def test_task_scheduler_registration(folders: Folders) -> None:
+    runner, registrar = FakeRunner(), FakeRegistrar()
+    backend = os_scheduler.TaskScheduler(runner=runner, registrar=registrar)
     done = os_scheduler.install(folders, [_profile("night")], backend, wake=True)
-    create = runner.calls[0]
-    assert create[:3] == ["schtasks", "/Create", "/TN"] and create[3] == r"\Rearguard\night"
-    assert "/F" in create and "<WakeToRun>true</WakeToRun>" in seen[0]
-    assert not Path(create[create.index("/XML") + 1]).exists()  # the temporary XML is gone
+    [(call, password)] = registrar.calls
+    assert (call.folder, call.name, call.flags) == ("\\Rearguard", "night", task_com.TASK_CREATE_OR_UPDATE)
+    assert call.logon_type == task_com.TASK_LOGON_S4U and password is None
+    assert "<WakeToRun>true</WakeToRun>" in call.xml
+    assert runner.calls == []  # nothing on a command line
     assert os_scheduler.os_scheduled(folders) == {"night": "Task Scheduler"}
     assert done[0].notes  # S4U: says network shares need a stored password
 
 
+def test_the_windows_password_goes_to_the_com_call_only(folders: Folders) -> None:
+    runner, registrar = FakeRunner(), FakeRegistrar()
+    backend = os_scheduler.TaskScheduler(password="s3cret pass", runner=runner, registrar=registrar)
+    os_scheduler.install(folders, [_profile("night")], backend)
+    [(call, password)] = registrar.calls
+    assert password == "s3cret pass" and call.logon_type == task_com.TASK_LOGON_PASSWORD
+    assert "s3cret" not in repr(call) and "s3cret" not in call.xml
+    assert "<LogonType>Password</LogonType>" in call.xml
+    assert all("s3cret pass" not in arg for argv in runner.calls for arg in argv)
+
+
 def test_task_scheduler_access_denied_is_exit_5(folders: Folders) -> None:
-    runner = FakeRunner(fail=["/Create"], stderr="ERROR: Access is denied.")
-    backend = os_scheduler.TaskScheduler(password="secret", runner=runner)
+    message = task_com.describe_failure(task_com.E_ACCESSDENIED, "Access is denied.")
+    backend = os_scheduler.TaskScheduler(password="secret", registrar=FakeRegistrar(error=message))
     with pytest.raises(ToolUnavailable, match="administrator") as caught:
         os_scheduler.install(folders, [_profile("night")], backend)
     assert caught.value.exit_code == 5
     assert os_scheduler.load_registrations(folders) == {}
+
+
+def test_com_registration_arguments_and_errors() -> None:
+    call = task_com.register_call(r"\Rearguard\Project share", "<Task/>", user=r"OFFICE\it", logon="S4U")
+    assert (call.folder, call.name, call.user) == (r"\Rearguard", "Project share", r"OFFICE\it")
+    system = task_com.register_call(r"\Rearguard\n", "<Task/>", user=None, logon="ServiceAccount")
+    assert system.logon_type == task_com.TASK_LOGON_SERVICE_ACCOUNT
+    assert "password" in task_com.describe_failure(
+        task_com.LOGON_FAILURE, "The user name or password is incorrect"
+    )
+    assert "0x80041318" in task_com.describe_failure(-2147216616, "odd")
+    error = Exception(-2147352567, "Exception occurred.", (0, None, "Bad XML.", None, 0, -2147216614), None)
+    assert task_com._com_error_parts(error) == (task_com.SCHED_E_MALFORMEDXML, "Bad XML.")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="on Windows the real COM call would run")
+def test_com_registration_is_windows_only() -> None:
+    with pytest.raises(ToolUnavailable, match="only on Windows"):
+        task_com.register(task_com.register_call(r"\Rearguard\n", "<Task/>", user=None, logon="S4U"), None)
 
 
 def test_schtasks_next_run_is_read_from_csv() -> None:
@@ -376,3 +410,26 @@ def test_the_os_schedulers_run_the_profile_as_a_scheduled_run() -> None:
     assert argv[-3:] == ["run", "--scheduled", "Project share"]
     parsed = build_parser().parse_args(argv[argv.index("run") :])
     assert parsed.scheduled and parsed.profile == "Project share"
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="registers a real task: Windows only (CI's Windows job)")
+def test_a_real_task_registers_through_com_and_is_removed(folders: Folders) -> None:
+    import uuid
+
+    name = f"rearguard-test-{uuid.uuid4().hex[:8]}"
+    profile = _profile(name, 'every = "36h"\nat = "02:00"')
+    backend = os_scheduler.TaskScheduler()
+    [registration] = os_scheduler.install(folders, [profile], backend)
+    try:
+        shown = subprocess.run(
+            ["schtasks", "/Query", "/TN", registration.name, "/XML"], capture_output=True, text=True
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert (
+            shown.stdout.count("<CalendarTrigger>") == 2 and "<DaysInterval>3</DaysInterval>" in shown.stdout
+        )
+        assert "not registered" not in backend.next_run(registration)
+    finally:
+        os_scheduler.remove(folders, [name], backend)
+    gone = subprocess.run(["schtasks", "/Query", "/TN", registration.name], capture_output=True, text=True)
+    assert gone.returncode != 0
