@@ -92,6 +92,17 @@ def _add_schedule_parser(sub: Any) -> None:
     install.add_argument(
         "--password", action="store_true", help="Windows: store your password (network shares)"
     )
+    install.add_argument(
+        "--print",
+        action="store_true",
+        dest="print_only",
+        help="print what would be registered (systemd units, Task Scheduler XML); register nothing",
+    )
+    install.add_argument(
+        "--platform",
+        choices=("linux", "windows"),
+        help="with --print: show that platform's form (default: this machine's)",
+    )
     status = actions.add_parser("status", help="list what the OS scheduler runs and when")
     status.add_argument("--json", action="store_true", help="print one JSON object")
 

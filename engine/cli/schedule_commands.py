@@ -41,6 +41,17 @@ def schedule_command(folders: Folders, args: argparse.Namespace) -> int:
         profiles = [e.profile for e in list_profiles(folders) if e.profile and e.profile.spec.schedule]
     else:
         profiles = [resolve_profile(folders, args.profile)]
+    if args.platform and not args.print_only:
+        raise errors.UsageError("--platform works with --print only (a task registers on its own OS)")
+    if args.print_only:
+        from engine.schedule.preview import preview
+
+        print(
+            preview(
+                profiles, platform=args.platform, system=args.system, wake=args.wake, password=args.password
+            )
+        )
+        return errors.EXIT_OK
     password = None
     if args.password:
         import getpass

@@ -16,7 +16,9 @@ SYSTEMD_RUNNING = Path("/run/systemd/system").is_dir()
 
 
 def _profiles(home: Path, tmp_path: Path) -> None:
-    body = f'[mirror]\nsource = "{tmp_path / "src"}"\nreplica = "{tmp_path / "rep"}"\n'
+    body = (
+        f"[mirror]\nsource = '{tmp_path / 'src'}'\nreplica = '{tmp_path / 'rep'}'\n"  # literal: Windows paths
+    )
     write_profile(home, "night", f'kind = "mirror"\n[schedule]\nevery = "1d"\nat = "02:00"\n{body}')
     write_profile(home, "manual", f'kind = "mirror"\n{body}')
 
@@ -73,3 +75,53 @@ def test_status_lists_and_remove_forgets_a_registration(cli: CLI, home: Path, tm
     removed = cli("schedule", "remove", "--all", env=env)
     assert removed.code == 0 and "night: removed rearguard-night.timer" in removed.out
     assert cli("schedule", "status", "--json", env=env).json() == {"schedules": []}
+
+
+def test_install_print_shows_the_units_and_registers_nothing(cli: CLI, home: Path, tmp_path: Path) -> None:
+    _profiles(home, tmp_path)
+    config = tmp_path / "xdg"
+    result = cli(
+        "schedule", "install", "night", "--print", "--platform", "linux", env={"XDG_CONFIG_HOME": str(config)}
+    )
+    assert result.code == 0, result.err
+    assert f"# {config / 'systemd' / 'user' / 'rearguard-night.service'}\n" in result.out
+    assert "ExecStart=" in result.out and "run --scheduled night" in result.out
+    assert "OnCalendar=*-*-* 02:00:00\n" in result.out and "Persistent=true" in result.out
+    assert not config.exists()
+    assert cli("schedule", "status", "--json").json() == {"schedules": []}
+
+
+def test_install_print_for_windows_is_the_task_xml(cli: CLI, home: Path, tmp_path: Path) -> None:
+    from tests.fakes import task_scheduler
+
+    _profiles(home, tmp_path)
+    result = cli("schedule", "install", "night", "--print", "--platform", "windows", "--wake", "--password")
+    assert result.code == 0, result.err
+    assert result.out.startswith(
+        '<?xml version="1.0" encoding="UTF-16"?>\n<!-- Task Scheduler task \\Rearguard\\night -->'
+    )
+    xml = result.out.replace("<!-- Task Scheduler task \\Rearguard\\night -->\n", "")
+    assert task_scheduler.schema_problems(xml) == []
+    assert "<LogonType>Password</LogonType>" in xml and "<WakeToRun>true</WakeToRun>" in xml
+    assert "rearguard-cli.exe</Command>" in xml and "<Arguments>run --scheduled night</Arguments>" in xml
+    assert cli("schedule", "status", "--json").json() == {"schedules": []}
+
+
+def test_a_schedule_the_os_cannot_keep_is_exit_2_naming_what_works(
+    cli: CLI, home: Path, tmp_path: Path
+) -> None:
+    body = f"[mirror]\nsource = '{tmp_path / 'src'}'\nreplica = '{tmp_path / 'rep'}'\n"
+    write_profile(home, "odd", f'kind = "mirror"\n[schedule]\nevery = "25h"\n{body}')
+    for args in (["check", "odd"], ["schedule", "install", "odd", "--print"]):
+        result = cli(*args)
+        assert result.code == 2, (args, result.err)
+        assert (
+            "[schedule].every: '25h'" in result.err and "'1d' to '7d'" in result.err and "'36h'" in result.err
+        )
+        assert "Traceback" not in result.err
+
+
+def test_platform_needs_print(cli: CLI, home: Path, tmp_path: Path) -> None:
+    _profiles(home, tmp_path)
+    result = cli("schedule", "install", "night", "--platform", "windows")
+    assert result.code == 2 and "--print" in result.err
