@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 from engine.core.events import Event, ItemFinished, ItemProgress, ItemStarted
 from engine.core.report import human_bytes
 from gui.icons import state_icon
-from gui.progress_tree import DONE, PLANNED, RUNNING, STATE_WORDS, URGENCY, Node, ProgressTree
+from gui.progress_tree import DONE, PLANNED, RUNNING, STATE_WORDS, URGENCY, Node, ProgressTree, TreeReady
 
 COLUMNS = ("Name", "Action", "State", "Size", "Progress", "Details")
 NAME, ACTION, STATE, SIZE, PROGRESS, DETAILS = range(len(COLUMNS))
@@ -79,6 +79,9 @@ class ProgressModel(QAbstractItemModel):
                 tree.progressed(event.path, event.bytes_done, event.bytes_total)
             elif isinstance(event, ItemStarted):
                 tree.started(event.path, event.action, event.bytes)
+            elif isinstance(event, TreeReady):  # the run's plan: everything it will do, by name
+                self.reset(event.tree)
+                tree = self.tree
         self.publish()
 
     def publish(self) -> None:

@@ -278,7 +278,7 @@ class ProgressPanel(QWidget):
             return
         self.bar.setVisible(True)
         self.bar.setRange(0, 100)
-        value = int(stats.percent)
+        value = stats.whole_percent  # as the profile list and the header say it
         if self.bar.value() != value:
             # setValue repaints the window at once; held back, the paint waits for its own turn in the
             # event loop instead of lengthening this batch
@@ -291,7 +291,7 @@ class ProgressPanel(QWidget):
             f"{human_bytes(stats.bytes_done)} of {human_bytes(total)}" if total else "",
             describe_speed(stats.speed) if session.running else "",
             f"ETA {describe_eta(stats.eta)}" if session.running and stats.eta is not None else "",
-            f"{stats.items_finished} of {stats.planned_items} items" if stats.planned_items else "",
+            stats.files_text("models" if session.profile.kind == "revit" else "files"),
             f"{stats.failed} failed" if stats.failed else "",
             stats.limit if session.running else "",
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from engine.core.plan import Action, ActionKind, Plan
@@ -75,11 +76,20 @@ class Node:
         return "/".join(reversed(parts))
 
     def mark(self) -> int | None:
-        """The state a person should see first: the node's own, or its most urgent below."""
-        if self.counts is None:
+        """The state a person should see first: the node's own, or its most urgent below.
+
+        A folder with work still to come and some already finished is running (never the ✓ of a
+        finished folder), even between two of its files.
+        """
+        counts = self.counts
+        if counts is None:
             return self.state
+        if counts[FAILED] or counts[REFUSED]:
+            return FAILED if counts[FAILED] else REFUSED
+        if counts[RUNNING] or (counts[PLANNED] and (counts[DONE] or counts[SKIPPED])):
+            return RUNNING
         for state in URGENCY:
-            if self.counts[state]:
+            if counts[state]:
                 return state
         return self.state
 
@@ -108,7 +118,8 @@ def describe_detail(detail: Iterable[tuple[str, Any]]) -> str:
 class ProgressTree:
     """Folders and items of one run or preview, updated from engine events."""
 
-    def __init__(self) -> None:
+    def __init__(self, flat: bool = False) -> None:
+        self.flat = flat  # every path one row (Revit models: their table paths, ".." included)
         self.root = Node("", None, 0)
         self.root.make_folder()
         self.root.open = True
@@ -125,7 +136,12 @@ class ProgressTree:
         if known is not None:
             return known
         node = self.root
-        parts = path.split("/") if "\\" not in path else _SPLIT.split(path)
+        if self.flat:  # one row per path
+            parts = [path]
+        elif "\\" in path:
+            parts = _SPLIT.split(path)
+        else:
+            parts = path.split("/")
         for part in parts:
             if not part:
                 continue
@@ -222,9 +238,34 @@ class ProgressTree:
         return changed, grown
 
 
-def preview_tree(plan: Plan) -> ProgressTree:
+def preview_tree(plan: Plan, flat: bool = False) -> ProgressTree:
     """A tree of a dry run's planned actions and of the entries it left alone."""
-    tree = ProgressTree()
+    tree = ProgressTree(flat)
     tree.add_plan(plan)
     tree.take_changes()
     return tree
+
+
+@dataclass(frozen=True)
+class TreeReady:
+    """A run's plan as a tree, built in the run's thread; the window shows it before any item.
+
+    ``files``: the paths of the actions that are files (what "412 of 960 files" counts: not the
+    folders a mirror makes, not the entries left alone).
+    """
+
+    tree: ProgressTree
+    files: frozenset[str]
+
+
+def run_tree(plan: Plan, flat: bool = False) -> TreeReady:
+    """Everything a run set out to do, planned, in name order (as a person looks for it)."""
+    tree = ProgressTree(flat)
+    for action in sorted(plan.actions, key=lambda a: a.path):
+        tree.add_action(action)
+    for note in sorted(plan.notes, key=lambda a: a.path):
+        extra = dict(note.detail)
+        state = STATE_BY_WORD.get(str(extra.get("status", "skipped")), SKIPPED)
+        tree.add_action(note, state, str(extra.get("reason", "")))
+    tree.take_changes()
+    return TreeReady(tree, frozenset(a.path for a in plan.actions if not a.is_dir))

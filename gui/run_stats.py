@@ -22,6 +22,7 @@ from engine.core.events import (
     TransferStats,
 )
 from engine.core.report import RunReport
+from gui.progress_tree import TreeReady
 
 SPEED_WINDOW = 5.0  # seconds of history the speed is measured over
 PHASE_WORDS = {
@@ -43,6 +44,8 @@ class RunStats:
         self.planned_items = 0
         self.planned_bytes = 0
         self.items_finished = 0
+        self.files: frozenset[str] = frozenset()  # the plan's files (TreeReady): not folders, not notes
+        self.files_finished: set[str] = set()
         self.done = 0
         self.skipped = 0
         self.failed = 0
@@ -63,6 +66,8 @@ class RunStats:
             if isinstance(event, ItemFinished):
                 self.items_finished += 1
                 self.partial.pop(event.path, None)
+                if event.path in self.files:
+                    self.files_finished.add(event.path)
                 if event.status in ("failed", "refused"):
                     self.failed += 1
                 elif event.status == "skipped":
@@ -84,6 +89,8 @@ class RunStats:
                 self.limit = event.text
             elif isinstance(event, PauseChanged):
                 self.pause_message = event.message if event.paused else ""
+            elif isinstance(event, TreeReady):
+                self.files = event.files
             elif isinstance(event, RunStarted):
                 self.planned_items, self.planned_bytes = event.planned_items, event.planned_bytes
             elif isinstance(event, RunFinished):
@@ -132,9 +139,24 @@ class RunStats:
             return 100.0
         if self.bytes_total:
             return min(100.0, 100.0 * self.bytes_done / self.bytes_total)
+        if self.files:
+            return min(100.0, 100.0 * len(self.files_finished) / len(self.files))
         if self.planned_items:
             return min(100.0, 100.0 * self.items_finished / self.planned_items)
         return 0.0
+
+    @property
+    def whole_percent(self) -> int:
+        """The percentage as the bar, the list and the header all show it (never rounded up)."""
+        return int(self.percent)
+
+    def files_text(self, noun: str = "files") -> str:
+        """``412 of 960 files`` (the plan's files, not its folders), or items without a plan."""
+        if self.files:
+            return f"{len(self.files_finished):,} of {len(self.files):,} {noun}"
+        if self.planned_items:
+            return f"{self.items_finished:,} of {self.planned_items:,} items"
+        return ""
 
     @property
     def elapsed(self) -> float:

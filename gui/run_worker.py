@@ -24,7 +24,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from engine.core.errors import ProfileError, RunLocked
-from engine.core.events import Event, PhaseChanged
+from engine.core.events import Event, PhaseChanged, RunStarted
 from engine.core.folders import Folders
 from engine.core.profiles import Profile
 from engine.core.report import RunReport
@@ -33,7 +33,7 @@ from engine.core.secrets import run_secrets
 from engine.files.pacing import PauseSwitch
 from engine.notify.run_events import notify_run_finished, notify_run_started
 from gui.progress_model import ProgressModel
-from gui.progress_tree import ProgressTree, preview_tree
+from gui.progress_tree import ProgressTree, preview_tree, run_tree
 from gui.run_stats import RunStats
 
 log = logging.getLogger("rearguard.gui")
@@ -115,14 +115,14 @@ class RunWorker(QObject):
                     self.profile,
                     self.folders,
                     dry_run=self.dry_run,
-                    reporter=self.buffer.append,
+                    reporter=self._report,
                     cancel=self.cancel,
                     trigger=self.trigger,
                     pause=self.pause,
                     window_end=self.window_end,
                 )
             if self.dry_run and result.outcome.plan is not None:
-                result.preview = preview_tree(result.outcome.plan)
+                result.preview = preview_tree(result.outcome.plan, flat=self.flat)
         except RunLocked as error:
             result.error, result.error_kind = str(error), "locked"
         except ProfileError as error:
@@ -135,6 +135,18 @@ class RunWorker(QObject):
             self._finished(report)
         self.result = result
         self.thread().quit()
+
+    @property
+    def flat(self) -> bool:
+        """Revit models are listed by their table path, one row each (no folders, no "..")."""
+        return self.profile.kind == "revit"
+
+    def _report(self, event: Event) -> None:
+        """The engine's reporter (any of its threads): a run's plan becomes its tree here, off the
+        GUI thread, and reaches the window before the first item."""
+        if isinstance(event, RunStarted) and event.plan is not None:
+            self.buffer.append(run_tree(event.plan, flat=self.flat))
+        self.buffer.append(event)
 
     def _tell_secrets(self) -> None:
         if self.learn_secrets is None:

@@ -180,5 +180,5 @@ def session_activity(session: RunSession) -> str:
     if session.cancelled:
         return "cancelling…"
     if session.paused:
-        return f"paused {session.stats.percent:.0f} %"
-    return f"{'verifying' if session.verify else 'running'} {session.stats.percent:.0f} %"
+        return f"paused {session.stats.whole_percent} %"
+    return f"{'verifying' if session.verify else 'running'} {session.stats.whole_percent} %"

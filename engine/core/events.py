@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from engine.core.plan import Plan
     from engine.core.report import RunReport
 
 
@@ -21,6 +22,7 @@ class RunStarted:
     planned_items: int
     planned_bytes: int
     dry_run: bool = False
+    plan: Plan | None = None  # what the run set out to do (a screen lists it; never copied)
 
 
 @dataclass(frozen=True, slots=True)

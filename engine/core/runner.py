@@ -193,7 +193,7 @@ def _real_run(ctx: RunContext, trigger: str) -> RunOutcome:
         plan = job.plan(ctx)
         job.check(ctx, plan)
         report.planned, report.planned_bytes = len(plan.actions), plan.total_bytes
-        ctx.reporter(RunStarted(ctx.name, ctx.profile.kind, len(plan.actions), plan.total_bytes))
+        ctx.reporter(RunStarted(ctx.name, ctx.profile.kind, len(plan.actions), plan.total_bytes, plan=plan))
         ctx.reporter(PhaseChanged("execute"))
         results = job.execute(ctx, plan)
         ctx.reporter(PhaseChanged("verify"))
