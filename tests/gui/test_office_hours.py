@@ -204,3 +204,19 @@ def test_the_editor_checks_window_and_bandwidth_limit_as_you_type(
     spec = read_profile(window.folders.profiles / "docs.toml").spec
     assert spec.schedule is not None and spec.schedule.window == "19:00-07:00"
     assert spec.mirror.bwlimit == "08:00,4M 19:00,off"  # type: ignore[union-attr]
+
+
+def test_a_scheduled_start_gets_its_windows_end_and_none_starts_outside(
+    qtbot, window: MainWindow, dialogs: Dialogs, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "src").mkdir()
+    now = datetime.now().astimezone()
+    _scheduled(window.folders, tmp_path, "open", _window_from(now, -timedelta(hours=1), timedelta(hours=1)))
+    _scheduled(window.folders, tmp_path, "shut", _window_from(now, timedelta(hours=2), timedelta(hours=3)))
+    window.refresh_profiles()
+    assert window.start_run("shut", trigger="schedule") is None and dialogs.asked == []
+    session = window.start_run("open", trigger="schedule")
+    assert session is not None
+    end = session.worker.window_end
+    assert end is not None and f"{end.astimezone():%H:%M}" == f"{now + timedelta(hours=1):%H:%M}"
+    qtbot.waitUntil(lambda: not session.running, timeout=20000)
