@@ -1,6 +1,7 @@
 """The one way Rearguard runs an external tool (rclone, RevitServerTool).
 
-Argument lists only (never a shell), a timeout, cancellation that stops the whole process tree,
+Argument lists only (never a shell), a timeout, cancellation that stops the whole process tree
+(psutil everywhere, the process group on POSIX, a Job Object on Windows),
 a pause that suspends the whole tree (psutil: Windows, macOS, Linux) until resumed, console
 output decoded with the right code page, and secrets redacted before anything is logged.
 The Windows parts are small pure functions so they are tested on Linux too.
@@ -9,6 +10,7 @@ The Windows parts are small pure functions so they are tested on Linux too.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import signal
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from engine.tools import job_object
 from engine.tools.inherited import inherited_fds
 from engine.tools.redact import redact, redact_argv
 
@@ -41,17 +44,21 @@ def console_encoding(platform: str = sys.platform, oem_codepage: int | None = No
     which would turn every accented letter a tool writes into a replacement mark.
     """
     if platform == "win32":
-        if oem_codepage is None:
-            import ctypes
-
-            oem_codepage = int(ctypes.windll.kernel32.GetOEMCP())  # type: ignore[attr-defined]
-        return f"cp{oem_codepage}"
+        return f"cp{_oem_codepage() if oem_codepage is None else oem_codepage}"
     return "utf-8"
 
 
 # Tried in turn when a line is not valid in the console's encoding; Latin-1 takes any byte, so a
 # line always decodes and never shows U+FFFD (a wrong guess shows a wrong letter, not a hole).
 _FALLBACK_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+
+
+def _oem_codepage() -> int:
+    if sys.platform != "win32":
+        return 437  # asked for Windows' encoding elsewhere: the US console's
+    import ctypes
+
+    return int(ctypes.windll.kernel32.GetOEMCP())
 
 
 def decode_console(data: bytes, encoding: str) -> str:
@@ -73,11 +80,6 @@ def is_interrupted_exit(code: int | None) -> bool:
     return code is not None and (code in WINDOWS_INTERRUPTED or code == -signal.SIGINT or code == 130)
 
 
-def windows_tree_kill_argv(pid: int) -> list[str]:
-    """The command that ends a process and all its children on Windows."""
-    return ["taskkill", "/T", "/F", "/PID", str(pid)]
-
-
 def popen_options(platform: str = sys.platform) -> dict[str, object]:
     """Popen keywords that give the child its own process group, so the tree can be stopped."""
     if platform == "win32":
@@ -85,25 +87,41 @@ def popen_options(platform: str = sys.platform) -> dict[str, object]:
     return {"start_new_session": True}
 
 
-def kill_tree(proc: subprocess.Popen[bytes], platform: str = sys.platform) -> None:
-    """Stop ``proc`` and every process it started."""
-    if proc.poll() is not None and platform != "win32":
-        # The leader is gone but children may live on in its group.
-        pass
-    if platform == "win32":
-        subprocess.run(windows_tree_kill_argv(proc.pid), capture_output=True, check=False)
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        return
-    deadline = time.monotonic() + 3
+def kill_tree(proc: subprocess.Popen[bytes], platform: str = sys.platform, grace: float = 3.0) -> None:
+    """Stop ``proc`` and every process it started: asked to end, then killed after ``grace`` seconds.
+
+    psutil finds the tree on every OS (gathered first: a child whose parent ends is re-parented and
+    could no longer be found); on POSIX the tool's process group is signalled too, which also
+    reaches children that left the tree. On Windows ending is immediate (TerminateProcess), and the
+    tool's Job Object (``job_object``) ends what escaped both.
+    """
+    descendants = _tree(proc.pid)[1:]
+    _signal_group(proc.pid, signal.SIGTERM, platform)
+    for process in descendants:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    with contextlib.suppress(OSError):
+        proc.terminate()
+    deadline = time.monotonic() + grace
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    # Never psutil's wait on ``proc`` itself: it would reap it before Popen learns its exit code.
+    _, alive = psutil.wait_procs(descendants, timeout=max(0.0, deadline - time.monotonic()))
+    _signal_group(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM), platform)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def _signal_group(pid: int, signum: int, platform: str) -> None:
+    """Signal the tool's process group (POSIX; the tool leads its own session)."""
+    if platform == "win32" or not hasattr(os, "killpg"):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signum)
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -209,6 +227,7 @@ def run_process(
             pass_fds=lock_fds if os.name == "posix" else (),
             **popen_options(),  # type: ignore[call-overload]
         )
+    job = job_object.contain(proc.pid)  # Windows: the tree ends with the job, whatever happens to us
     out: list[str] = []
     err: list[str] = []
     pumps = [
@@ -240,6 +259,8 @@ def run_process(
             if suspended:
                 resume_tree(proc.pid)  # a stopped process would not act on the signal to end
             kill_tree(proc)
+            if job is not None:
+                job.terminate()
             break
         try:
             proc.wait(timeout=0.05)  # returns as soon as the tool exits (a sleep would add up to 50 ms)
@@ -250,12 +271,10 @@ def run_process(
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    if not (cancelled or timed_out) and sys.platform != "win32":
-        # Children that outlived the leader would keep the pipes open; stop them too.
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    # Children that outlived the leader would keep the pipes open and run on unseen: stop them too.
+    _signal_group(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM), sys.platform)
+    if job is not None:
+        job.close()
     for pump in pumps:
         pump.join(timeout=5)
     result = ProcessResult(

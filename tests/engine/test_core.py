@@ -12,6 +12,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 
 from engine.core.durations import parse_duration
@@ -33,7 +34,6 @@ from engine.tools.process import (
     decode_console,
     is_interrupted_exit,
     run_process,
-    windows_tree_kill_argv,
 )
 from engine.tools.redact import redact, redact_argv
 
@@ -168,10 +168,8 @@ def test_windows_process_helpers_are_pure() -> None:
     assert decode_console(b"\xff\xfe ok", "utf-8").endswith(" ok")
     assert is_interrupted_exit(3221225786) and is_interrupted_exit(-1073741510)
     assert not is_interrupted_exit(1)
-    assert windows_tree_kill_argv(42) == ["taskkill", "/T", "/F", "/PID", "42"]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 def test_run_process_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     script = (
@@ -192,13 +190,26 @@ def _gone(pid: int) -> bool:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state in ("Z", "X"):
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_child_that_outlives_the_tool_ends_with_it(tmp_path: Path) -> None:
+    """The tool exits leaving a child running (POSIX: its process group; Windows: its Job Object)."""
+    pidfile = tmp_path / "orphan.pid"
+    script = (
+        "import subprocess, sys;"
+        "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
+        f"open({str(pidfile)!r}, 'w').write(str(c.pid))"
+    )
+    result = run_process([sys.executable, "-c", script], timeout=30)
+    assert result.ok, result.stderr
+    assert _gone(int(pidfile.read_text()))
 
 
 def test_run_process_cancel_and_streaming() -> None:

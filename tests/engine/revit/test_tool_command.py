@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -130,21 +129,46 @@ def test_how_the_tool_ended_decides_the_failure_message() -> None:
 class _FakeProc:
     pid = 4242
 
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
     def poll(self) -> int | None:
-        return None
+        return None if "kill" not in self.calls else 1
+
+    def terminate(self) -> None:
+        self.calls.append("terminate")
+
+    def kill(self) -> None:
+        self.calls.append("kill")
 
 
-def test_on_windows_the_whole_tree_is_ended_with_taskkill(monkeypatch: pytest.MonkeyPatch) -> None:
-    ran: list[list[str]] = []
+class _FakeChild:
+    def __init__(self, stubborn: bool) -> None:
+        self.stubborn = stubborn
+        self.calls: list[str] = []
 
-    def fake_run(argv: list[str], **_: Any) -> subprocess.CompletedProcess[bytes]:
-        ran.append(argv)
-        return subprocess.CompletedProcess(argv, 0)
+    def terminate(self) -> None:
+        self.calls.append("terminate")
 
-    monkeypatch.setattr(process.subprocess, "run", fake_run)
-    process.kill_tree(_FakeProc(), platform="win32")  # type: ignore[arg-type]
+    def kill(self) -> None:
+        self.calls.append("kill")
 
-    assert ran == [["taskkill", "/T", "/F", "/PID", "4242"]]
+
+def test_on_windows_the_whole_tree_is_ended_with_psutil(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No taskkill and no process groups: every process of the tree is ended, the stubborn killed."""
+    leader, quiet, stubborn = _FakeProc(), _FakeChild(False), _FakeChild(True)
+    monkeypatch.setattr(process, "_tree", lambda pid: [object(), quiet, stubborn])
+
+    def wait_procs(procs: list[_FakeChild], timeout: float) -> tuple[list[_FakeChild], list[_FakeChild]]:
+        return [p for p in procs if not p.stubborn], [p for p in procs if p.stubborn]
+
+    monkeypatch.setattr(process.psutil, "wait_procs", wait_procs)
+    monkeypatch.setattr(
+        process.os, "killpg", lambda *a: pytest.fail("no process groups on Windows"), raising=False
+    )
+    process.kill_tree(leader, platform="win32", grace=0.1)  # type: ignore[arg-type]
+    assert leader.calls == ["terminate", "kill"]
+    assert quiet.calls == ["terminate"] and stubborn.calls == ["terminate", "kill"]
     assert process.popen_options("win32")["creationflags"] == (
         process.CREATE_NEW_PROCESS_GROUP | process.CREATE_NO_WINDOW
     )
