@@ -149,7 +149,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         self.split.addWidget(left)
         self.split.addWidget(right)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([290, 800])
+        self.split.setSizes([240, 840])  # the right side keeps the room at 800 px
         self.split.setChildrenCollapsible(False)
         self.setCentralWidget(self.split)
         self.summary = QLabel()

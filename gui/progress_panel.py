@@ -27,6 +27,7 @@ from engine.core.plan import ActionKind, Plan
 from engine.core.report import human_bytes
 from engine.core.state import RunRow
 from gui.icons import state_icon
+from gui.model_list import ModelList
 from gui.progress_model import (
     ACTION,
     ALIGN_LEFT,
@@ -162,10 +163,13 @@ class ProgressPanel(QWidget):
         self.tree.setAccessibleName("Items")
         self.tree.setItemDelegate(TreeDelegate(self.tree))
         self.tree.expanded.connect(self._expanded)
+        self.models = ModelList()  # a Revit preview: every model in one sortable list, with reasons
+        self.models.hide()
         self.report = ReportView()
         self.report.hide()
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.addWidget(self.tree)
+        self.split.addWidget(self.models)
         self.split.addWidget(self.report)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
@@ -210,7 +214,7 @@ class ProgressPanel(QWidget):
             f"Last run of {name}: {when}, {how}. Run now (F5) runs it again; "
             "Preview (F6) shows what it would do."
         )
-        for widget in (self.bar, self.numbers, self.tree):
+        for widget in (self.bar, self.numbers, self.tree, self.models):
             widget.hide()
         self.report.show_run(run)
         self.report.show()
@@ -240,6 +244,7 @@ class ProgressPanel(QWidget):
         self.stack.setCurrentIndex(1)
         for widget in (self.bar, self.numbers, self.tree):
             widget.show()
+        self.models.hide()
         self.banner.hide()
         self.report.hide()
         self.refresh()
@@ -315,6 +320,10 @@ class ProgressPanel(QWidget):
             self.numbers.setText(plan_summary(outcome.plan) if outcome.plan else "")
             if outcome.reason:
                 self.banner.show_message("refused", f"<b>A real run would be refused:</b> {outcome.reason}")
+            if session.profile.kind == "revit" and outcome.plan is not None:
+                self.tree.hide()
+                self.models.set_plan(outcome.plan)
+                self.models.show()
             self._expand_top()
             return
         report = outcome.report
