@@ -24,6 +24,7 @@ from engine.schedule import os_scheduler
 from engine.schedule.queue import RunQueue
 from engine.schedule.slots import ClockWatch, History, is_due, missed_slots, next_run, window_of, window_open
 from engine.schedule.store import load_history, read_state, state_from, write_state
+from gui import power_events
 
 log = logging.getLogger("rearguard.gui")
 TICK_MS = 30_000
@@ -71,6 +72,7 @@ class Scheduler(QObject):
         self.blocked: dict[str, datetime] = {}
         self.os_runs: dict[str, str] = {}  # profile -> "systemd" / "Task Scheduler": not ours to fire
         self.profiles: dict[str, Profile] = {}  # the scheduled profiles, as the last tick read them
+        self._power: power_events.PowerEventFilter | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(tick_ms)
         self.timer.timeout.connect(self.tick)
@@ -79,10 +81,19 @@ class Scheduler(QObject):
 
     def start(self) -> None:
         self.timer.start()
+        self._power = power_events.watch(self.woke)  # Windows: told when the computer wakes
         self.tick()
 
     def stop(self) -> None:
         self.timer.stop()
+        power_events.unwatch(self._power)
+        self._power = None
+
+    def woke(self) -> None:
+        """The computer woke from sleep: wait for the network (WAKE_GRACE), then catch up once."""
+        self.hold_until = self.clock() + WAKE_GRACE
+        self.clock_jumped.emit(0.0)
+        self.tick()
 
     @property
     def paused(self) -> bool:

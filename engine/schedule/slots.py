@@ -27,6 +27,7 @@ from datetime import time as dtime
 from engine.core.cadence import cadence
 from engine.core.profiles import Schedule
 from engine.core.time_window import TimeWindow, parse_window
+from engine.schedule.wake_clock import sleepless_clock
 
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 
@@ -176,20 +177,21 @@ def missed_slots(schedule: Schedule, due: datetime, now: datetime) -> int:
 class ClockWatch:
     """Detects wall-clock jumps: sleep/hibernate, or the clock set forward or back.
 
-    The monotonic clock does not advance while the machine sleeps (Linux) and is never set; the
-    wall clock does both. A difference between their progress means the schedule must be re-read.
+    A clock that stands still while the machine sleeps and is never set (``wake_clock``: the
+    monotonic clock on Linux and macOS, the unbiased interrupt time on Windows) against the wall
+    clock, which does both: a difference between their progress means the schedule must be re-read.
     """
 
     def __init__(
         self,
         threshold: float = 60.0,
         wall: Callable[[], float] = time.time,
-        mono: Callable[[], float] = time.monotonic,
+        mono: Callable[[], float] | None = None,
     ) -> None:
         self.threshold = threshold
         self._wall = wall
-        self._mono = mono
-        self._last = (wall(), mono())
+        self._mono = mono or sleepless_clock()
+        self._last = (wall(), self._mono())
 
     def check(self) -> float:
         """Seconds the wall clock jumped since the last check (0.0 when within the threshold)."""
