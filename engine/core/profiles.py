@@ -73,8 +73,8 @@ def expand(path: str) -> Path:
 
 
 class Schedule(_Section):
-    every: str = Field(description="how often to run, e.g. '4h' (at least 15 minutes)")
-    at: str | None = Field(default=None, description="first run time of day, 'HH:MM'")
+    every: str = Field(description="how often to run: '15m' to '23h', '1d' to '7d', or '36h'")
+    at: str | None = Field(default=None, description="time of day runs count from, 'HH:MM' (midnight)")
     max_runs: Annotated[int, Field(ge=0)] = Field(default=0, description="0 = no limit")
     window: str | None = Field(
         default=None, description="scheduled runs start only inside 'HH:MM-HH:MM' (may wrap midnight)"
