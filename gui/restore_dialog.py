@@ -5,7 +5,11 @@ versions go back to their original place under the source or into a folder you c
 exports are copied into a folder you choose (a model returns to the server through Revit). Existing
 files are never replaced without asking, and a replaced file is kept first.
 
-Listings and copies run in a worker thread; the dialog polls for the result.
+Listings and copies run in a worker thread; the dialog polls for the result. Each run is listed
+with its date and time to the second and its file count; each kept file with its size, its modified
+time and what the run did to it (replaced or deleted, where that can be told); a filter box narrows
+the list by name. Nothing is selected until the user picks an entry, so no button acts on a folder by
+accident.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHeaderView,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
@@ -43,12 +49,14 @@ from engine.core.restore import (
     original_place,
     restore,
     restore_points,
+    what_happened,
 )
 from gui.desktop import open_folder
-from gui.when import describe
+from gui.restore_list import HAPPENED_TIPS, HAPPENED_WORDS, all_items, filter_tree, run_tip, run_words
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 POLL_MS = 100
+NAME, SIZE, MODIFIED, HAPPENED = range(4)
 
 
 class RestoreDialog(QDialog):
@@ -65,6 +73,8 @@ class RestoreDialog(QDialog):
         self.poll.setInterval(POLL_MS)
         self.poll.timeout.connect(self._poll)
         self.points: list[RestorePoint] = []
+        self.fates: dict[str, dict[str, str | None]] = {}  # point key -> path -> replaced/deleted
+        self.fate_work: tuple[Future[dict[str, str | None]], str] | None = None
         self.in_place = can_restore_in_place(profile)
         self._build()
         self.reload()
@@ -89,14 +99,28 @@ class RestoreDialog(QDialog):
         self.runs.setAccessibleName("Runs")
         self.runs.currentRowChanged.connect(self._run_chosen)
         self.items = QTreeWidget()
-        self.items.setHeaderLabels(["Name", "Size"])
+        self.items.setHeaderLabels(["Name", "Size", "Modified", "What happened"])
         self.items.setAccessibleName("Kept files")
-        self.items.setColumnWidth(0, 380)
+        header = self.items.header()  # the name takes the room left: nothing hides sideways
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        self.items.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.items.itemSelectionChanged.connect(self._selection_changed)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by name…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Filter kept files")
+        self.search.textChanged.connect(self._filter)
+        right = QWidget()
+        right_box = QVBoxLayout(right)
+        right_box.setContentsMargins(0, 0, 0, 0)
+        right_box.addWidget(self.search)
+        right_box.addWidget(self.items, 1)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.runs)
-        split.addWidget(self.items)
-        split.setSizes([240, 560])
+        split.addWidget(right)
+        split.setSizes([260, 540])
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -143,13 +167,8 @@ class RestoreDialog(QDialog):
 
     def _listed(self, points: list[RestorePoint]) -> None:
         self.points = points
-        now = datetime.now().astimezone()
         for point in points:
-            if self.kind == "revit":
-                self._add_run(f"{point.run:%a %d %b %Y}")
-            else:
-                count = point.files
-                self._add_run(f"{describe(point.run, now)} — {count} file{'s' if count != 1 else ''}")
+            self._add_run(run_words(point, self.kind)).setToolTip(run_tip(point))
         empty = {"revit": "No exports yet.", "rclone": "No versions kept on the remote yet."}
         what = "dated export folder(s)" if self.kind == "revit" else "run(s) kept versions"
         found = f"{len(points)} {what}."
@@ -167,16 +186,25 @@ class RestoreDialog(QDialog):
         point = self.point
         if point is not None:
             self._fill_tree(point.entries)
+            self._ask_fates(point)
+        self.items.clearSelection()  # nothing chosen until the user picks: no button acts yet
+        self.items.selectionModel().clearCurrentIndex()
+        self._filter()
         self._update_buttons()
 
     def _fill_tree(self, entries: tuple[RestoreEntry, ...]) -> None:
+        if self.kind == "revit":  # the models of a dated folder, by their path: one row each
+            files = [e for e in entries if not e.is_dir]
+            for entry in files:
+                self.items.addTopLevelItem(self._item(entry, entry.path))
+            if not files:
+                self._say("No model was exported into this folder.")
+            return
         parents: dict[str, QTreeWidgetItem] = {}
         for entry in entries:
             parent_path, _slash, name = entry.path.rpartition("/")
             parent = parents.get(parent_path)
-            shown = name if parent is not None else entry.path
-            item = QTreeWidgetItem([shown, "" if entry.is_dir else human_bytes(entry.size)])
-            item.setData(0, PATH_ROLE, entry)
+            item = self._item(entry, name if parent is not None else entry.path)
             if parent is None:
                 self.items.addTopLevelItem(item)
             else:
@@ -184,6 +212,44 @@ class RestoreDialog(QDialog):
             if entry.is_dir:
                 parents[entry.path] = item
         self.items.expandAll()
+
+    def _item(self, entry: RestoreEntry, shown: str) -> QTreeWidgetItem:
+        modified = datetime.fromtimestamp(entry.modified) if entry.modified is not None else None
+        item = QTreeWidgetItem(
+            [
+                shown,
+                "" if entry.is_dir else human_bytes(entry.size),
+                f"{modified:%Y-%m-%d %H:%M:%S}" if modified else "",
+                "exported" if self.kind == "revit" and not entry.is_dir else "",
+            ]
+        )
+        item.setData(NAME, PATH_ROLE, entry)
+        item.setTextAlignment(SIZE, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return item
+
+    def _ask_fates(self, point: RestorePoint) -> None:
+        """What the run did to each file (replaced or deleted), found in the worker thread."""
+        if not self.in_place or point.key in self.fates:
+            self._show_fates()
+            return
+        entries, profile = point.entries, self.profile
+        work = self.pool.submit(lambda: {e.path: what_happened(profile, e) for e in entries})
+        self.fate_work = (work, point.key)
+        self.poll.start()
+
+    def _show_fates(self) -> None:
+        point = self.point
+        fates = self.fates.get(point.key) if point is not None else None
+        if not fates:
+            return
+        for item in all_items(self.items):
+            entry = item.data(NAME, PATH_ROLE)
+            fate = fates.get(entry.path) if isinstance(entry, RestoreEntry) else None
+            item.setText(HAPPENED, HAPPENED_WORDS.get(fate or "", ""))
+            item.setToolTip(HAPPENED, HAPPENED_TIPS.get(fate or "", ""))
+
+    def _filter(self) -> None:
+        filter_tree(self.items, self.search.text())
 
     def _selection_changed(self) -> None:
         self._update_buttons()
@@ -201,8 +267,9 @@ class RestoreDialog(QDialog):
     # -- restoring --------------------------------------------------------------------------------
 
     def selected(self) -> RestoreEntry | None:
-        item = self.items.currentItem()
-        return item.data(0, PATH_ROLE) if item is not None else None
+        """The entry the user picked (None until they pick one: nothing is chosen for them)."""
+        chosen = self.items.selectedItems()
+        return chosen[0].data(NAME, PATH_ROLE) if chosen else None
 
     def restore_original(self) -> None:
         chosen, target = self.selected(), self.original_target()
@@ -260,11 +327,20 @@ class RestoreDialog(QDialog):
         self.poll.start()
 
     def _poll(self) -> None:
+        if self.fate_work is not None and self.fate_work[0].done():
+            work, key = self.fate_work
+            self.fate_work = None
+            if work.exception() is None:
+                self.fates[key] = work.result()
+                self._show_fates()
         if self.pending is None or not self.pending[0].done():
+            if self.pending is None and self.fate_work is None:
+                self.poll.stop()
             return
         future, then = self.pending
         self.pending = None
-        self.poll.stop()
+        if self.fate_work is None:
+            self.poll.stop()
         error = future.exception()
         if error is not None:
             self._say(f"Could not finish: {error}")

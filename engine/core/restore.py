@@ -33,6 +33,7 @@ __all__ = [
     "original_place",
     "restore",
     "restore_points",
+    "what_happened",
 ]
 
 
@@ -43,6 +44,7 @@ class RestoreEntry:
     path: str
     size: int = 0
     is_dir: bool = False
+    modified: float | None = None  # the kept copy's modification time (epoch seconds), where known
 
     @property
     def name(self) -> str:
@@ -105,6 +107,18 @@ def original_place(profile: Profile, entry: RestoreEntry) -> Path | None:
     """Where ``entry`` lived (under the profile's source), or None for kinds without one."""
     module, settings = _kind(profile)
     return module.original_place(settings, entry.path)
+
+
+def what_happened(profile: Profile, entry: RestoreEntry) -> str | None:
+    """What the run did to a kept file, where that can be told: ``replaced`` (its original place
+    holds a newer file now) or ``deleted`` (it holds none); None for a folder, or a kind whose copies
+    have no original place (a Revit export). Looks at the source: call it off the GUI thread."""
+    if entry.is_dir:
+        return None
+    place = original_place(profile, entry)
+    if place is None:
+        return None
+    return "replaced" if place.exists() else "deleted"
 
 
 def restore(

@@ -108,7 +108,7 @@ def test_revit_lists_dated_export_folders(qtbot, folders, tmp_path: Path) -> Non
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.runs.count() == 2)
     assert [dialog.runs.item(i).text() for i in range(dialog.runs.count())] == [
-        "Mon 02 Mar 2026",
-        "Sun 01 Mar 2026",
+        "Mon 02 Mar 2026 — 0 models",
+        "Sun 01 Mar 2026 — 0 models",
     ]
     assert dialog.open_button.isEnabled() and not dialog.original_button.isVisible()

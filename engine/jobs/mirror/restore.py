@@ -32,10 +32,11 @@ def _entries(folder: Path) -> tuple[RestoreEntry, ...]:
         for name in files:
             path = base / name
             try:
-                size = path.lstat().st_size
+                info = path.lstat()
             except OSError:
                 continue
-            found.append(RestoreEntry(path.relative_to(folder).as_posix(), size))
+            relative = path.relative_to(folder).as_posix()
+            found.append(RestoreEntry(relative, info.st_size, False, info.st_mtime))
     return tuple(sorted(found, key=lambda e: e.path))
 
 

@@ -33,10 +33,11 @@ def _entries(folder: Path) -> tuple[RestoreEntry, ...]:
             if is_temp_name(name):
                 continue
             try:
-                size = (base / name).lstat().st_size
+                info = (base / name).lstat()
             except OSError:
                 continue
-            found.append(RestoreEntry((base / name).relative_to(folder).as_posix(), size))
+            relative = (base / name).relative_to(folder).as_posix()
+            found.append(RestoreEntry(relative, info.st_size, False, info.st_mtime))
     return tuple(sorted(found, key=lambda e: e.path))
 
 
