@@ -100,7 +100,7 @@ def _copy_data(
     """
     done = 0
     chunk = _CHUNK if pace is None else pace.block
-    if _HAS_SENDFILE:
+    if _HAS_SENDFILE and sys.platform != "win32":  # (the platform test tells mypy too)
         while True:
             if cancel is not None and cancel.is_set():
                 raise CopyCancelled()

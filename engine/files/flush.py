@@ -131,6 +131,8 @@ def _kernel_at_least(major: int, minor: int) -> bool:
 
 def _fstype(device: int) -> str | None:
     """The filesystem type of a device number, from /proc/self/mountinfo (None if not found)."""
+    if sys.platform == "win32":
+        return None  # no mountinfo (and no os.major) on Windows
     wanted = f"{os.major(device)}:{os.minor(device)}"
     try:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,7 @@ class Registration:
 def sudo_account() -> tuple[str, Path, int, int] | None:
     """(name, home, uid, gid) of the user who typed ``sudo``, when this runs as root under sudo."""
     user = os.environ.get("SUDO_USER")
-    if not user or not hasattr(os, "geteuid") or os.geteuid() != 0:
+    if sys.platform == "win32" or not user or os.geteuid() != 0:
         return None
     try:
         import pwd

@@ -134,7 +134,8 @@ def _save_registrations(folders: Folders, registrations: dict[str, Registration]
     folders.data.mkdir(parents=True, exist_ok=True)
     atomic_write_text(record_path(folders), json.dumps(data, indent=2) + "\n")
     account = os_backends.sudo_account()
-    if account is not None:  # written by root under sudo: the user's window must keep it writable
+    # Written by root under sudo: the user's window must keep it writable.
+    if account is not None and sys.platform != "win32":
         try:
             os.chown(record_path(folders), account[2], account[3])
         except OSError as error:
