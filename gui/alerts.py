@@ -43,11 +43,11 @@ class Banner(QFrame):
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.close_button)
-        self.dismissed_text = ""
+        self.dismissed: set[str] = set()  # texts the user closed: hidden until something new
         self.hide()
 
     def show_text(self, text: str, *, warning: bool = True) -> None:
-        if not text or text == self.dismissed_text:
+        if not text or text in self.dismissed:
             self.hide()
             return
         back, fore = ("#fdecea", "#8a1c1c") if warning else ("#e8f0fb", "#17406d")
@@ -59,7 +59,7 @@ class Banner(QFrame):
         self.show()
 
     def dismiss(self) -> None:
-        self.dismissed_text = self.label.text()[2:]
+        self.dismissed.add(self.label.text()[2:])
         self.hide()
 
 
@@ -108,6 +108,10 @@ class AlertCenter(QObject):
                     self.notifier(alert.title, alert.text)
                 self.raised.emit(alert)
         return alerts
+
+    def text_for(self, profile: str) -> str:
+        """What needs attention about one profile (each of its current alerts, a line each)."""
+        return "\n".join(alert.text for alert in self.current if alert.profile == profile)
 
     def banner_text(self) -> str:
         """One line per profile that needs attention (its most telling alert)."""

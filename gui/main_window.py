@@ -50,6 +50,7 @@ from gui.profile_list import ProfileDelegate, ProfileListModel, ProfileRow, gath
 from gui.progress_panel import ProgressPanel
 from gui.run_worker import RunSession
 from gui.scheduler import Scheduler
+from gui.status_bar import StatusBar
 from gui.window_actions import install_actions, show_list_menu
 from gui.window_always_on import AlwaysOn, autostart_enabled
 from gui.window_profile_commands import ProfileCommands
@@ -151,7 +152,14 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         self.split.setStretchFactor(1, 1)
         self.split.setSizes([240, 840])  # the right side keeps the room at 800 px
         self.split.setChildrenCollapsible(False)
-        self.setCentralWidget(self.split)
+        self.notice_bar = Banner()  # the app's own notices (no tray…): apart from any profile's alerts
+        central = QWidget()
+        central_box = QVBoxLayout(central)
+        central_box.setContentsMargins(0, 0, 0, 0)
+        central_box.addWidget(self.notice_bar)
+        central_box.addWidget(self.split, 1)
+        self.setCentralWidget(central)
+        self.setStatusBar(StatusBar())  # a message is elided before it reaches the counters
         self.summary = QLabel()
         self.statusBar().addPermanentWidget(self.summary)
 
@@ -278,6 +286,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
             self.progress.show_idle()
             self.log_view.set_folder(None)
             self._update_actions()
+            self._update_banner()
             return
         self._show_header()
         self.editor.load_entry(row.entry)
@@ -291,6 +300,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         else:
             self.progress.show_idle()
         self._update_actions()
+        self._update_banner()  # the banner speaks of the shown profile only
 
     def _show_header(self) -> None:
         row = self.row(self.shown_name)

@@ -119,9 +119,9 @@ class AlwaysOn(_Base):
         self._update_banner()
 
     def _update_banner(self) -> None:
-        alerts = self.alerts.banner_text()
-        text = "\n".join(t for t in (alerts, self.notice) if t)
-        self.banner.show_text(text, warning=bool(alerts))
+        """The shown profile's alerts over its tabs; the app's notice apart, above everything."""
+        self.banner.show_text(self.alerts.text_for(self.shown_name) if self.shown_name else "")
+        self.notice_bar.show_text(self.notice, warning=False)
 
     def _alert_days_changed(self, days: int) -> None:
         if self.shown_name is None:

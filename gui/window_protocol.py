@@ -51,7 +51,8 @@ class WindowParts(Protocol):
     list: QListView
     list_model: ProfileListModel
     header: ProfileHeader
-    banner: Banner
+    banner: Banner  # the shown profile's alerts
+    notice_bar: Banner  # the app's own notices (no tray), dismissable, apart from any profile
     tabs: QTabWidget
     progress: ProgressPanel
     editor: ProfileEditor

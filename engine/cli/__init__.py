@@ -10,12 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.cli.notify_commands import notify_command
 from engine.cli.parser import build_parser
-from engine.cli.profile_commands import check_command, list_command, show_command
 from engine.cli.run_commands import TIME_SCALE_ENV, quick_mirror_profile, run
-from engine.cli.schedule_commands import schedule_command
-from engine.cli.verify_command import verify_command
 from engine.core import errors
 from engine.core.folders import app_folders
 from engine.core.profiles import resolve_profile
@@ -31,6 +27,9 @@ def dispatch(argv: Sequence[str]) -> int:
         return errors.EXIT_OK
     if args.command == "gui":
         raise errors.UsageError("the window is started by the 'rearguard' program, not by 'python -m engine'")
+    # The other commands' modules load only when asked for: a run starts sooner without them.
+    if args.command in ("list", "show", "check"):
+        from engine.cli.profile_commands import check_command, list_command, show_command
     if args.command == "list":
         return list_command(folders, args.json)
     if args.command == "show":
@@ -50,10 +49,16 @@ def dispatch(argv: Sequence[str]) -> int:
                 raise errors.UsageError(f"--log-dir: cannot use {args.log_dir!r}: {error.strerror}") from None
         return run(profile, folders, args, log_dir=log_dir)
     if args.command == "verify":
+        from engine.cli.verify_command import verify_command
+
         return verify_command(folders, args)
     if args.command == "schedule":
+        from engine.cli.schedule_commands import schedule_command
+
         return schedule_command(folders, args)
     if args.command == "notify":
+        from engine.cli.notify_commands import notify_command
+
         return notify_command(folders, args)
     raise errors.UsageError(f"unknown command {args.command!r}")
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
-from engine.cli.output import print_json
 from engine.core import errors
 from engine.core.folders import Folders
-from engine.notify.channel_check import send_test
-from engine.notify.delivery import ChannelResult
-from engine.notify.mail import store_password
 from engine.notify.run_events import Notified
-from engine.notify.settings import load_notifications
+
+if TYPE_CHECKING:  # a run only needs report_notified: the mail and web modules load on demand
+    from engine.notify.delivery import ChannelResult
 
 
 def notify_command(folders: Folders, args: argparse.Namespace) -> int:
@@ -36,6 +35,9 @@ def _line(result: ChannelResult) -> str:
 
 def _test(folders: Folders, as_json: bool) -> int:
     """Exit 0 when every channel took the test message, 5 when one could not be reached."""
+    from engine.cli.output import print_json
+    from engine.notify.channel_check import send_test
+
     results = send_test(folders)
     code = errors.EXIT_UNAVAILABLE if any(not r.ok for r in results) else errors.EXIT_OK
     if as_json:
@@ -58,6 +60,9 @@ def _read_password(prompt: str) -> str:
 
 def _password(folders: Folders) -> int:
     """Store the SMTP password of ``[email]`` in the OS keyring, asked for without echo."""
+    from engine.notify.mail import store_password
+    from engine.notify.settings import load_notifications
+
     where = str(folders.notifications)
     email = load_notifications(folders).email
     if email is None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.core.errors import ProfileError
 from engine.core.folders import Folders
@@ -27,14 +28,14 @@ from engine.core.report import RunReport
 from engine.core.secrets import run_secrets
 from engine.core.state import StateDB
 from engine.notify import outbox
-from engine.notify.delivery import ChannelResult, Delivery, deliver
-from engine.notify.http import ChannelDown, Rejected
 from engine.notify.message import Message, overdue_message, run_message
 from engine.notify.metrics import write_metrics
 from engine.notify.overdue import overdue_profiles
 from engine.notify.settings import NotificationSettings, load_notifications
-from engine.notify.webhook import PING_FAIL, PING_OK, PING_START, send_ping
 from engine.tools.redact import redact
+
+if TYPE_CHECKING:  # delivery pulls in smtplib, ssl and urllib: imported only when a message goes out
+    from engine.notify.delivery import ChannelResult
 
 START_TIMEOUT_S = 3.0  # a late "started" ping means nothing: it is not queued, and waits little
 log = logging.getLogger("rearguard.notify")
@@ -78,6 +79,9 @@ def notify_run_started(folders: Folders, profile: Profile, *, timeout: float = S
     notify = profile.spec.notify
     if notify is None or not notify.ping:
         return
+    from engine.notify.http import ChannelDown, Rejected
+    from engine.notify.webhook import PING_START, send_ping
+
     try:
         send_ping(notify.ping, PING_START, f"{profile.name}: started", timeout)
     except (ChannelDown, Rejected) as error:
@@ -113,6 +117,8 @@ def _queue_ping(
         return None
     if report.run_kind == "verify" and not message.problem:
         return None  # a verify is not a backup: only its differences are news to a health check
+    from engine.notify.webhook import PING_FAIL, PING_OK
+
     suffix = PING_OK if report.status == "ok" else PING_FAIL
     body = f"{message.title}\n{message.summary()}"
     dedupe = f"{message.key}:ping"
@@ -193,9 +199,13 @@ def _finished(
     if problem:
         notified.problems.append(problem)
         log.warning("notify: %s", problem)
-    delivery = Delivery(folders, settings, os.environ if environ is None else environ)
     if broken:  # keep the channels' messages until the file is fixed; pings need no file
         waiting = [c for c in waiting if c == "ping"]
+    if not waiting:
+        return  # nothing to send: the mail and web modules are not even imported
+    from engine.notify.delivery import Delivery, deliver
+
+    delivery = Delivery(folders, settings, os.environ if environ is None else environ)
     notified.results = deliver(delivery, waiting)
 
 
@@ -206,6 +216,8 @@ def flush_outbox(folders: Folders, *, environ: Mapping[str, str] | None = None) 
     except ProfileError as error:
         log.warning("notify: %s", error)
         return []
+    from engine.notify.delivery import Delivery, deliver
+
     try:
         return deliver(Delivery(folders, settings, os.environ if environ is None else environ))
     except Exception as error:
