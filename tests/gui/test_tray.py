@@ -88,7 +88,7 @@ def test_the_tray_warns_after_a_failure(
     assert told == ["The last run of 'Nightly' failed: replica is not reachable"]
     add_run(window.folders, "Nightly", datetime.now(UTC), "refused", "source is empty")
     window.refresh_profiles()
-    window.refresh_profiles()
+    window.refresh_profiles(select="Nightly")  # the banner speaks of the profile shown
     assert told[1:] == ["The last run of 'Nightly' was refused: source is empty"]
     assert window.banner.isVisible() and "refused" in window.banner.label.text()
 
@@ -100,10 +100,12 @@ def test_without_a_tray_the_app_says_so_once_and_closing_asks(
     window.app_settings.paused = True  # the scheduler ticks but starts nothing in this test
     with_tray(monkeypatch, False)
     assert tray.install(window) is None and not window.keep_in_tray
-    assert window.banner.isVisible() and "no system tray" in window.banner.label.text()
+    notice = window.notice_bar  # the app's notice, apart from any profile's alerts
+    assert notice.isVisible() and "no system tray" in notice.label.text()
+    assert not window.banner.isVisible() and "no system tray" not in window.banner.label.text()
     assert window.app_settings.tray_notice_shown
     window.show_notice("")
-    assert tray.install(window) is None and not window.banner.isVisible()  # once, not every start
+    assert tray.install(window) is None and not notice.isVisible()  # once, not every start
     window.scheduler.start()
     window.app_settings.paused = False
     dialogs.answers = [Button.No]
