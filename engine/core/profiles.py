@@ -38,7 +38,7 @@ PROFILE_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 VerifyMode = Literal["sample", "copied", "off"]

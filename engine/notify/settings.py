@@ -27,7 +27,7 @@ _WHEN_HELP = "'problems' (failed, refused, unreachable, differences, overdue), '
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 def _address(value: str) -> str:
