@@ -35,6 +35,7 @@ class KindForm(QWidget):
         self.fields: dict[tuple[str | None, str], FieldEditor] = {}
         self.optional_groups: dict[str, QGroupBox] = {}
         self.section_errors: dict[str, QLabel] = {}
+        self.touched: set[tuple[str | None, str | None]] = set()  # fields the user changed
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QFormLayout()
@@ -48,8 +49,9 @@ class KindForm(QWidget):
                 continue
             self._add_field(top, None, key, info)
         layout.addLayout(top)
-        # the kind's own section first: it is what the profile is about
-        sections.sort(key=lambda item: item[0] != kind)
+        # the schedule first (one line while it is off: seen without scrolling), then the kind's own
+        # section (what the profile is about), then the rest
+        sections.sort(key=lambda item: (item[0] != "schedule", item[0] != kind))
         for key, info in sections:
             layout.addWidget(self._section_group(key, info))
         layout.addStretch(1)
@@ -57,6 +59,7 @@ class KindForm(QWidget):
     def _add_field(self, form: QFormLayout, section: str | None, key: str, info: Any) -> None:
         editor = FieldEditor(section, key, info, self)
         editor.changed.connect(self.changed)
+        editor.changed.connect(lambda: self._touch(section, key))
         form.addRow(editor.label, editor.container)
         self.fields[(section, key)] = editor
 
@@ -69,6 +72,7 @@ class KindForm(QWidget):
             group.setCheckable(True)
             group.setChecked(False)
             group.toggled.connect(self.changed)
+            group.toggled.connect(lambda _on: self._touch(key, None))
             self.optional_groups[key] = group
         box = QVBoxLayout(group)
         error = QLabel(group)
@@ -77,12 +81,37 @@ class KindForm(QWidget):
         error.hide()
         box.addWidget(error)
         self.section_errors[key] = error
-        form = QFormLayout()
+        body = QWidget(group)  # an optional section that is off folds to its title line
+        form = QFormLayout(body)
+        form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for sub_key, sub_info in sub.model_fields.items():
             self._add_field(form, key, sub_key, sub_info)
-        box.addLayout(form)
+        box.addWidget(body)
+        if group.isCheckable():
+            group.toggled.connect(body.setVisible)
+            body.setVisible(group.isChecked())
         return group
+
+    def _touch(self, section: str | None, key: str | None) -> None:
+        if not self.signalsBlocked():  # loading a profile is not the user touching a field
+            self.touched.add((section, key))
+
+    def is_touched(self, section: str | None, key: str | None) -> bool:
+        """Whether the user changed this field (``key`` None: anything in the section)."""
+        if key is None:
+            return any(s == section for s, _k in self.touched)
+        return (section, key) in self.touched or (section, None) in self.touched
+
+    def widget_for(self, problem: str) -> QWidget | None:
+        """The field (or section) a problem is about, to take the user there."""
+        where = place_problem(problem, self.fields)
+        if where is None:
+            return None
+        section, key, _message = where
+        if key is not None:
+            return self.fields[(section, key)].widget
+        return self.findChild(QGroupBox, f"section-{section}")
 
     def field(self, section: str | None, key: str) -> FieldEditor:
         return self.fields[(section, key)]

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import __version__
 from engine.core.app_settings import AppSettings
 from engine.core.folders import Folders, app_folders
 from engine.core.logs import LOGGER_NAME
@@ -53,6 +52,7 @@ from gui.scheduler import Scheduler
 from gui.status_bar import StatusBar
 from gui.window_actions import install_actions, show_list_menu
 from gui.window_always_on import AlwaysOn, autostart_enabled
+from gui.window_dialogs import WindowDialogs
 from gui.window_profile_commands import ProfileCommands
 from gui.window_runs import RunControl, session_activity
 
@@ -63,7 +63,7 @@ Button = QMessageBox.StandardButton
 REFRESH_MS = 30_000
 
 
-class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
+class MainWindow(RunControl, ProfileCommands, AlwaysOn, WindowDialogs, QMainWindow):
     closed_for_good = Signal()  # the window closed and the app should end (not: hidden to the tray)
     hidden_to_tray = Signal()
 
@@ -117,6 +117,7 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
         heading = QLabel("<b>PROFILES</b>")
         heading.setBuddy(self.list)
         left = QWidget()
+        left.setMinimumWidth(190)  # a wide form or header never squeezes the profiles away
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(6, 6, 0, 6)
         left_box.addWidget(heading)
@@ -178,31 +179,6 @@ class MainWindow(RunControl, ProfileCommands, AlwaysOn, QMainWindow):
     def ask_number(self, title: str, label: str, value: int, low: int, high: int) -> int | None:
         number, ok = QInputDialog.getInt(self, title, label, value, low, high)
         return number if ok else None
-
-    def open_notifications(self) -> QDialog:
-        """The Notifications dialog (one at a time; returned so tests can drive it)."""
-        from gui.notify_dialog import NotificationsDialog
-
-        if self.notifications_dialog is None or not self.notifications_dialog.isVisible():
-            self.notifications_dialog = NotificationsDialog(self.folders, self)
-            self.notifications_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.notifications_dialog.destroyed.connect(self._notifications_closed)
-        self.notifications_dialog.show()
-        self.notifications_dialog.raise_()
-        self.notifications_dialog.activateWindow()
-        return self.notifications_dialog
-
-    def _notifications_closed(self) -> None:
-        self.notifications_dialog = None
-
-    def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Rearguard",
-            f"<b>Rearguard {__version__}</b><br>Dependable backups: Revit Server models, "
-            f"rclone remotes and folder mirrors.<br><br>Profiles: {self.folders.profiles}"
-            f"<br>Logs: {self.folders.logs}<br>State: {self.folders.state_db}",
-        )
 
     # -- the profile list -------------------------------------------------------------------------
 

@@ -1,5 +1,10 @@
 """The Settings tab: name, kind and the kind's form (one page per kind), validated as you type by
-the same ``validate_spec`` the engine loads files with, saved as the profile's TOML file."""
+the same checks as ``rearguard check`` (``validate_spec``, then ``engine.core.profile_check``: the
+target against the other profiles' and against its own source), saved as the profile's TOML file.
+
+"⚠ N problems" opens a list of them; choosing one takes the user to its field. A new profile shows
+a field's problems once the user has changed that field, and all of them when Save is pressed.
+"""
 
 from __future__ import annotations
 
@@ -13,21 +18,31 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.core.errors import ProfileError
 from engine.core.folders import Folders
+from engine.core.profile_check import profile_problems
 from engine.core.profile_store import save_profile
-from engine.core.profiles import KINDS, ProfileEntry, ProfileSpec, profile_path, validate_spec
+from engine.core.profiles import (
+    KINDS,
+    Profile,
+    ProfileEntry,
+    ProfileSpec,
+    list_profiles,
+    profile_path,
+    validate_spec,
+)
 from gui.form_fields import LABEL_WIDTH
-from gui.kind_form import KindForm
+from gui.kind_form import KindForm, place_problem
 
-VALIDATE_DELAY_MS = 150
 VALIDATE_DELAY_MS = 150
 
 
@@ -42,7 +57,11 @@ class ProfileEditor(QWidget):
         self.folders = folders
         self.original_name = ""  # the file's name; "" while the profile is new
         self.file_problems: list[str] = []
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # every problem (Save waits for none)
+        self.shown: list[str] = []  # those shown: a new profile's untouched fields keep quiet
+        self.reveal_all = True  # False for a new profile until Save is pressed
+        self.name_touched = False
+        self._others: list[Profile] | None = None  # the other saved profiles (targets apart)
         self.spec: ProfileSpec | None = None
         self._baseline: tuple[str, dict[str, Any]] | None = None
         self._dirty = False
@@ -77,9 +96,17 @@ class ProfileEditor(QWidget):
         self.revert_button = QPushButton("&Revert")
         self.revert_button.setToolTip("Forget the changes and show the saved profile again")
         self.status = QLabel()
+        self.problems_button = QToolButton()  # "⚠ 2 problems": a menu that takes you to each
+        self.problems_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.problems_button.setAccessibleName("Problems")
+        self.problems_button.setStyleSheet("QToolButton { color: #c62828; font-weight: bold; }")
+        self.problems_menu = QMenu(self)
+        self.problems_button.setMenu(self.problems_menu)
+        self.problems_button.hide()
         self.save_button.clicked.connect(self.save)
         self.revert_button.clicked.connect(self.revert)
         self.name.textChanged.connect(self._schedule_validation)
+        self.name.textEdited.connect(self._name_edited)
         self.kind.currentTextChanged.connect(self._kind_changed)
         self._build_layout()
         self.timer = QTimer(self)
@@ -106,11 +133,12 @@ class ProfileEditor(QWidget):
         inner_layout.addLayout(head)
         inner_layout.addWidget(self.banner)
         inner_layout.addWidget(self.pages, 1)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(inner)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.problems_button)
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
@@ -158,16 +186,21 @@ class ProfileEditor(QWidget):
     def new_profile(self, kind: str, name: str) -> None:
         """Start a new profile of ``kind``; it exists once saved."""
         self.file_problems = []
-        self._show("", kind, {"kind": kind}, kind_known=True)
+        self._show("", kind, {"kind": kind}, kind_known=True, quiet=True)
         self.name.setText(name)
         self._baseline = (name, self.form.values())
         self._set_dirty(False)
         self.name.setFocus()
         self.name.selectAll()
 
-    def _show(self, name: str, kind: str, data: dict[str, Any], *, kind_known: bool) -> None:
+    def _show(
+        self, name: str, kind: str, data: dict[str, Any], *, kind_known: bool, quiet: bool = False
+    ) -> None:
         self.setEnabled(True)
         self.original_name = name
+        self.reveal_all, self.name_touched, self._others = not quiet, False, None
+        for form in self.forms.values():
+            form.touched.clear()
         blocked = self.kind.blockSignals(True)
         self.kind.setCurrentText(kind)
         self.kind.blockSignals(blocked)
@@ -203,19 +236,62 @@ class ProfileEditor(QWidget):
         if self._baseline is None:
             return []
         name_problem = self._name_problem()
-        self.name_error.setText("⚠ " + name_problem if name_problem else "")
-        self.name_error.setVisible(bool(name_problem))
+        shown_name = name_problem if self.reveal_all or self.name_touched else None
+        self.name_error.setText("⚠ " + shown_name if shown_name else "")
+        self.name_error.setVisible(bool(shown_name))
         self.spec = None
         problems: list[str] = []
         try:
             self.spec = validate_spec(self.form.values(), self.name.text() or "new profile")
         except ProfileError as error:
             problems = error.problems
-        loose = self.form.show_problems(problems)
+        if self.spec is not None:  # what `rearguard check` adds: targets apart, not inside source
+            problems += self._whole_profile_problems(self.spec)
+        visible = [p for p in problems if self.reveal_all or self._touched(p)]
+        loose = self.form.show_problems(visible)
         self.problems = ([name_problem] if name_problem else []) + problems
+        self.shown = ([shown_name] if shown_name else []) + visible
         self._show_banner(loose)
+        self._fill_problem_menu()
         self._update_buttons()
         return self.problems
+
+    def _whole_profile_problems(self, spec: ProfileSpec) -> list[str]:
+        if self._others is None:
+            self._others = [
+                e.profile
+                for e in list_profiles(self.folders)
+                if e.profile is not None and e.name != self.original_name
+            ]
+        name = self.name.text() or "new profile"
+        path = profile_path(self.folders, self.original_name) if self.original_name else None
+        return profile_problems(Profile(name, spec, path), self.folders, self._others)
+
+    def _touched(self, problem: str) -> bool:
+        where = place_problem(problem, self.form.fields)
+        return where is not None and self.form.is_touched(where[0], where[1])
+
+    def _name_edited(self) -> None:
+        self.name_touched = True
+
+    def _fill_problem_menu(self) -> None:
+        self.problems_menu.clear()
+        for problem in self.shown:
+            action = self.problems_menu.addAction(problem if len(problem) < 120 else problem[:117] + "…")
+            action.setToolTip(problem)
+            action.triggered.connect(lambda _checked=False, p=problem: self.go_to_problem(p))
+
+    def go_to_problem(self, problem: str) -> None:
+        """Take the user to the field a problem is about (scrolled into view, with the focus)."""
+        widget = (
+            self.name
+            if self.name_error.isVisible() and problem.startswith(self.name_error.text().removeprefix("⚠ "))
+            else self.form.widget_for(problem)
+        )
+        if widget is None:
+            widget = self.banner
+        self.scroll.ensureWidgetVisible(widget, 20, 40)
+        widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _name_problem(self) -> str | None:
         name = self.name.text()
@@ -248,13 +324,16 @@ class ProfileEditor(QWidget):
 
     def _update_buttons(self) -> None:
         needs_save = self._dirty or self.is_new or bool(self.file_problems)
-        self.save_button.setEnabled(self.has_profile and needs_save and not self.problems)
+        # Problems not shown yet (a new profile's untouched fields): Save shows them.
+        self.save_button.setEnabled(self.has_profile and needs_save and not self.shown)
         self.revert_button.setEnabled(self.has_profile and self._dirty)
-        if not self.has_profile:
+        count = len(self.shown) if self.has_profile else 0
+        self.problems_button.setText(f"⚠ {count} problem{'s' if count > 1 else ''} to fix before saving ▾")
+        self.problems_button.setVisible(bool(count))
+        if not self.has_profile or count:
             self.status.setText("")
         elif self.problems:
-            count = len(self.problems)
-            self.status.setText(f"⚠ {count} problem{'s' if count > 1 else ''} to fix before saving")
+            self.status.setText("New profile: fill in the fields marked *, then Save")
         elif self._dirty or self.is_new:
             self.status.setText("Unsaved changes" if not self.is_new else "New profile, not saved yet")
         else:
@@ -272,6 +351,9 @@ class ProfileEditor(QWidget):
         if not self.has_profile:
             return False
         if self.validate() or self.spec is None:
+            if not self.reveal_all:  # Save pressed: every problem shows now
+                self.reveal_all = True
+                self.validate()
             return False
         name, old = self.name.text(), self.original_name
         try:
@@ -284,6 +366,7 @@ class ProfileEditor(QWidget):
         self.name.setReadOnly(True)
         self.kind.setEnabled(False)
         self._baseline = (name, self.form.values())
+        self._others = None  # the folder changed
         self._set_dirty(False)
         self.validate()
         self.saved.emit(name, old)

@@ -68,6 +68,8 @@ class ProfileHeader(QWidget):
         self.last_run = QLabel()
         self.next = QLabel()
         self.age = QLabel()
+        for label in (self.last_good, self.last_run, self.next, self.age):
+            label.setWordWrap(True)  # a long line wraps: the header never widens the window
         top = QHBoxLayout()
         top.addWidget(self.mark)
         top.addWidget(self.title)

@@ -7,10 +7,11 @@ from typing import Any
 
 from engine.cli.output import print_json
 from engine.core import errors
+from engine.core.errors import ProfileError
 from engine.core.folders import Folders
+from engine.core.profile_check import profile_problems
 from engine.core.profiles import list_profiles, resolve_profile
 from engine.core.secrets import run_secrets
-from engine.core.target_overlap import check_targets_apart
 from engine.tools.redact import redact
 
 
@@ -95,7 +96,9 @@ def show_command(folders: Folders, ref: str, as_json: bool) -> int:
 
 def check_command(folders: Folders, ref: str) -> int:
     profile = resolve_profile(folders, ref)
-    check_targets_apart(profile, folders)  # exit 2 naming the other profile
+    problems = profile_problems(profile, folders)  # what the Settings form shows as you type
+    if problems:  # exit 2 naming the other profile, or the folder inside its source
+        raise ProfileError(str(profile.path) if profile.path else profile.name, problems)
     schedule = profile.spec.schedule
     when = f"every {schedule.every}" if schedule else "only when asked"
     print(f"{profile.name}: ok ({profile.kind}, runs {when})")
