@@ -12,6 +12,7 @@ from pathlib import Path
 from engine.core.errors import ProfileError
 from engine.core.folders import Folders
 from engine.core.lock import ProfileLock
+from engine.core.profile_toml import merged_text
 from engine.core.profiles import Profile, ProfileSpec, dump_profile, profile_path, read_profile
 from engine.core.state import StateDB
 from engine.files.atomic import atomic_write_text
@@ -29,10 +30,17 @@ _PROFILE_TABLES = (
 
 
 def save_profile(folders: Folders, name: str, spec: ProfileSpec) -> Profile:
-    """Write ``spec`` as the profile called ``name`` (created or replaced) and return it."""
+    """Write ``spec`` as the profile called ``name`` (created or replaced) and return it.
+
+    Replacing a file keeps what its author wrote around the values: comments, order, layout.
+    """
     folders.create()
     path = profile_path(folders, name)
-    atomic_write_text(path, dump_profile(spec))
+    try:
+        old = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        old = None
+    atomic_write_text(path, dump_profile(spec) if old is None else merged_text(old, spec))
     return Profile(name=name, spec=spec, path=path)
 
 
