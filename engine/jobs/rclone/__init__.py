@@ -64,7 +64,7 @@ def _preflight(pool: ThreadPoolExecutor, ctx: RunContext, job: Job, binary: str)
 
     A broken rclone is reported as such even when the remote check fails too.
     """
-    version = pool.submit(preflight.check_version, binary)
+    version = pool.submit(preflight.check_version, binary, ctx.folders.data)
     secrets = list(ctx.secrets)
     remote = pool.submit(preflight.check_remote, binary, job.remote, job.config, secrets, cancel=ctx.cancel)
 

@@ -6,12 +6,15 @@ readable line; nothing has been uploaded or recorded when they are raised.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from engine.core.errors import Cancelled, ToolUnavailable
+from engine.files.atomic import atomic_write_text
 from engine.jobs.rclone import command, json_log
 from engine.tools.bundled import bundled_rclone
 from engine.tools.process import run_process
@@ -20,6 +23,7 @@ from engine.tools.redact import redact
 _VERSION_TIMEOUT = 30.0
 _STAT_TIMEOUT = 60.0
 _EXIT_DIRECTORY_NOT_FOUND = 3  # rclone's code: the remote answered, the folder is not there yet
+VERSION_CACHE = "rclone-version.json"  # data folder: {path: [mtime_ns, ctime_ns, size, inode, version]}
 
 
 def find_rclone(configured: str = "") -> str:
@@ -45,8 +49,47 @@ def find_rclone(configured: str = "") -> str:
     )
 
 
-def check_version(binary: str) -> str:
-    """Run ``rclone version``; returns e.g. ``v1.75.2`` or raises ToolUnavailable."""
+def _binary_key(binary: str) -> list[int] | None:
+    try:
+        st = os.stat(binary)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
+def _read_cache(cache: Path) -> dict[str, list[object]]:
+    try:
+        found = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def check_version(binary: str, cache_dir: Path | None = None) -> str:
+    """``rclone version``: e.g. ``v1.75.2``, or ToolUnavailable.
+
+    With ``cache_dir``, a version that worked is kept there by the binary's path, mtime, ctime,
+    size and inode, and the same unchanged binary is not started again to ask (one rclone start
+    less per run, two with the read-back). A binary that changed, or failed, is always asked.
+    """
+    key = _binary_key(binary)
+    cache = cache_dir / VERSION_CACHE if cache_dir is not None else None
+    if cache is not None and key is not None:
+        known = _read_cache(cache).get(binary)
+        if isinstance(known, list) and len(known) == 5 and known[:4] == key and isinstance(known[4], str):
+            return known[4]
+    found = _ask_version(binary)
+    if cache is not None and key is not None:
+        entries = _read_cache(cache)
+        entries[binary] = [*key, found]
+        try:
+            atomic_write_text(cache, json.dumps(entries), fsync=False)  # only a hint: lost means asked again
+        except OSError:
+            pass
+    return found
+
+
+def _ask_version(binary: str) -> str:
     try:
         result = run_process(command.version_argv(binary), timeout=_VERSION_TIMEOUT, log_output=False)
     except OSError as error:

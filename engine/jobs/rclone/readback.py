@@ -157,7 +157,7 @@ def choose(ctx: RunContext, job: Job, sample: Sample) -> Chosen:
 def _reach(ctx: RunContext, job: Job, binary: str, has_files: bool) -> None:
     """``rclone version`` and one request to the remote; an empty or absent remote folder is gone."""
     with ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool:
-        version = pool.submit(preflight.check_version, binary)
+        version = pool.submit(preflight.check_version, binary, ctx.folders.data)
         there = preflight.check_remote(binary, job.remote, job.config, ctx.secrets, cancel=ctx.cancel)
         version.result()
     if not there and has_files:

@@ -371,3 +371,26 @@ def test_an_upload_is_confirmed_by_size_and_time_to_the_remotes_precision(
     assert answer is None if problem is None else problem in (answer or "")
     decomposed = Action(ActionKind.UPLOAD, "dir/e\u0301.txt", bytes=5, mtime_ns=T_NS)
     assert look.upload_problem(decomposed, remote) == answer  # another Unicode form of the same name
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake rclone is a POSIX shell script")
+def test_rclone_version_is_cached_by_the_binary_and_asked_again_when_it_changes(tmp_path: Path) -> None:
+    calls = tmp_path / "calls"
+    fake = tmp_path / "rclone"
+    fake.write_text(f'#!/bin/sh\necho x >> "{calls}"\necho "rclone v1.75.2"\n')
+    fake.chmod(0o755)
+    data = tmp_path / "data"
+    data.mkdir()
+    assert preflight.check_version(str(fake), data) == "v1.75.2"
+    assert preflight.check_version(str(fake), data) == "v1.75.2"
+    assert calls.read_text().count("x") == 1  # the second run did not start rclone
+    assert preflight.check_version(str(fake)) == "v1.75.2"  # no cache folder: always asked
+    assert calls.read_text().count("x") == 2
+    fake.write_text(f'#!/bin/sh\necho x >> "{calls}"\necho "rclone v1.76.0-beta"\n')  # an update
+    assert preflight.check_version(str(fake), data) == "v1.76.0-beta"
+    fake.write_text('#!/bin/sh\necho "broken" >&2\nexit 2\n')  # broken in place: never trusted from the cache
+    with pytest.raises(ToolUnavailable, match="does not work"):
+        preflight.check_version(str(fake), data)
+    (data / preflight.VERSION_CACHE).write_text("not json")
+    fake.write_text(f'#!/bin/sh\necho x >> "{calls}"\necho "rclone v1.75.2"\n')
+    assert preflight.check_version(str(fake), data) == "v1.75.2"  # a damaged cache is only a miss
