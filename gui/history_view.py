@@ -89,7 +89,7 @@ class HistoryModel(QAbstractTableModel):
         if column == 4:
             return run.trigger
         if column in (5, 6, 7):
-            return str((run.done, run.skipped, run.failed)[column - 5])
+            return f"{(run.done, run.skipped, run.failed)[column - 5]:,}"
         if column == 8:
             return human_bytes(run.bytes)
         if run.reason:

@@ -125,8 +125,7 @@ class ProfileRow:
         if good is None:
             return "never"
         return (
-            f"{describe(parse_stamp(good.started), now)} ({good.done} item{'s' if good.done != 1 else ''}"
-            f", {human_bytes(good.bytes)})"
+            f"{describe(parse_stamp(good.started), now)} ({good.done:,} done, {human_bytes(good.bytes)})"
         )
 
 
