@@ -124,9 +124,7 @@ class ProfileRow:
         good = self.last_good
         if good is None:
             return "never"
-        return (
-            f"{describe(parse_stamp(good.started), now)} ({good.done:,} done, {human_bytes(good.bytes)})"
-        )
+        return f"{describe(parse_stamp(good.started), now)} ({good.done:,} done, {human_bytes(good.bytes)})"
 
 
 def gather_rows(folders: Folders, now: datetime) -> list[ProfileRow]:
