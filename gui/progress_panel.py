@@ -9,7 +9,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QSplitter,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,18 +26,8 @@ from engine.core.report import human_bytes
 from engine.core.state import RunRow
 from gui.icons import state_icon
 from gui.model_list import ModelList
-from gui.progress_model import (
-    ACTION,
-    ALIGN_LEFT,
-    ALIGNMENT,
-    DETAILS,
-    NAME,
-    PROGRESS,
-    SIZE,
-    STATE,
-    ProgressModel,
-    percent,
-)
+from gui.progress_model import ALIGN_LEFT, ALIGNMENT, PROGRESS, ProgressModel, percent
+from gui.progress_view import ProgressTreeView
 from gui.report_view import ReportView
 from gui.run_worker import RunResult, RunSession
 from gui.when import describe, describe_eta, describe_speed, parse_stamp
@@ -157,10 +145,7 @@ class ProgressPanel(QWidget):
         self.bar.setAccessibleName("Overall progress")
         self.numbers = QLabel()
         self.numbers.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.tree = QTreeView()
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setAccessibleName("Items")
+        self.tree = ProgressTreeView()  # its columns fit the width: no sideways scrolling
         self.tree.setItemDelegate(TreeDelegate(self.tree))
         self.tree.expanded.connect(self._expanded)
         self.models = ModelList()  # a Revit preview: every model in one sortable list, with reasons
@@ -231,13 +216,7 @@ class ProgressPanel(QWidget):
         self._detach()
         self.session = session
         self.tree.setModel(session.model)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(60)
-        for column, width in ((ACTION, 70), (STATE, 150), (SIZE, 80), (PROGRESS, 80), (DETAILS, 200)):
-            header.resizeSection(column, width)
+        self.tree.fit_columns()
         self.tree.setColumnHidden(PROGRESS, session.dry_run)  # a preview has nothing to measure
         session.updated.connect(self.refresh)
         session.finished.connect(self._finished)

@@ -106,14 +106,13 @@ class ReportView(QWidget):
     def show_report(self, report: RunReport, live: RunStats | None = None) -> None:
         """Show a run's report; ``live`` fills in the counts when the engine's report has no items
         (a cancelled run reports none, though the events showed what was done)."""
-        counts = report.counts()
-        copied = report.bytes_done
+        counts, copied, failures = _tally(report)  # one pass over what may be 100,000 items
         if not report.items and live is not None and live.items_finished:
             counts.update(done=live.done, skipped=live.skipped, failed=live.failed)
             copied = live.bytes_finished
         elapsed = (report.finished - report.started).total_seconds() if report.finished else None
         self.run_kind, self.kind = report.run_kind, report.kind
-        self._show(report.status, report.reason, counts, copied, elapsed, report.warnings, report.failures)
+        self._show(report.status, report.reason, counts, copied, elapsed, report.warnings, failures)
 
     def show_run(self, run: RunRow) -> None:
         """Show a past run from the history (its failures as the state database kept them)."""
@@ -195,6 +194,22 @@ class ReportView(QWidget):
             lines.append(f"reason: {self.reason_text}")
         lines += [f"{i.status}: {i.action} {i.path}: {i.message}" for i in self.failures.items]
         return "\n".join(lines)
+
+
+def _tally(report: RunReport) -> tuple[dict[str, int], int, list[ItemResult]]:
+    """The report's counts, bytes done and failures, in one pass over its items."""
+    tally = {"done": 0, "skipped": 0, "failed": 0, "refused": 0}
+    copied, failures = 0, []
+    for item in report.items:
+        tally[item.status] = tally.get(item.status, 0) + 1
+        if item.status == "done":
+            copied += item.bytes
+        elif item.status in ("failed", "refused"):
+            failures.append(item)
+    failed = tally["failed"] + tally["refused"]
+    counts = {"planned": report.planned, "done": tally["done"], "skipped": tally["skipped"]}
+    counts.update(failed=failed, refused=tally["refused"])
+    return counts, copied, failures
 
 
 PLANNED_VERBS = {"revit": "to export", "rclone": "to upload or delete", "mirror": "to copy or delete"}

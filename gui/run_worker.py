@@ -261,14 +261,15 @@ class RunSession(QObject):
             deadline = time.perf_counter() + DRAIN_BUDGET_S
             pop = buffer.popleft
             while buffer and time.perf_counter() < deadline:
-                batch = [pop() for _ in range(min(len(buffer), 500))]
+                batch = [pop() for _ in range(min(len(buffer), 250))]  # the budget is looked at often
                 self.model.apply(batch)
                 self.stats.apply(batch)
             self.batches += 1
-            # What a run builds (its plan, results, this tree) lives until the run ends; frozen, the
-            # collector stops re-scanning it, which would stall the window for 100s of ms each time.
-            gc.freeze()
             self.updated.emit()
+        # What a run builds (its plan, results, this tree) lives until the run ends; frozen, the
+        # collector stops re-scanning it, which would stall the window for 100s of ms each time. Every
+        # tick, events or not: a plan of 100,000 files is built before the first event comes.
+        gc.freeze()
         result = self.worker.result
         if result is not None and not buffer and self.worker_thread.isFinished() and self.result is None:
             self._finish(result)
