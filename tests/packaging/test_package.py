@@ -138,6 +138,7 @@ def test_package_ships_resources_and_leaves_out_what_the_app_never_loads(app: Pa
     ):
         assert (internal / "resources" / name).is_file(), name
     assert not (internal / "resources" / "screenshot.png").exists()
+    assert not (internal / "resources" / "screenshot-failed.png").exists()
     names = {p.name for p in internal.rglob("*")}
     for unwanted in ("mypy", "hypothesis", "_pytest", "rich", "translations"):
         assert unwanted not in names, f"{unwanted} was bundled"
