@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -71,6 +72,10 @@ def _bytes_below(root: Path) -> int:
 
 @contextmanager
 def _started(home: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    # A job of its own, as a shell starts one: the kernel discards a stop signal sent to an orphaned
+    # process group (pytest run by CI or under setsid is one), so Ctrl+Z is tried the way a terminal
+    # user's job gets it.
+    extra: dict[str, Any] = {"process_group": 0} if sys.platform != "win32" else {}
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", *args],
         cwd=ROOT,
@@ -78,6 +83,7 @@ def _started(home: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **extra,
     )
     try:
         yield proc
