@@ -38,8 +38,8 @@ from gui.run_stats import RunStats
 
 log = logging.getLogger("rearguard.gui")
 _running_sessions = 0
-DRAIN_INTERVAL_MS = 100
-DRAIN_BUDGET_S = 0.02
+DRAIN_INTERVAL_MS = 50
+DRAIN_BUDGET_S = 0.01
 
 
 @dataclass
