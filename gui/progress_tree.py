@@ -34,6 +34,7 @@ class Node:
         "children",
         "counts",
         "detail",
+        "dirs_settled",
         "done",
         "fetched",
         "is_dir",
@@ -55,6 +56,7 @@ class Node:
         self.children: list[Node] | tuple[()] = ()
         self.by_name: dict[str, Node] | None = None
         self.counts: list[int] | None = None
+        self.dirs_settled = 0  # folder items done or skipped at and below this node (not files)
         self.is_dir = False
         self.state: int | None = None  # None: a folder that is not an item itself
         self.action = ""
@@ -87,7 +89,8 @@ class Node:
             return self.state
         if counts[FAILED] or counts[REFUSED]:
             return FAILED if counts[FAILED] else REFUSED
-        if counts[RUNNING] or (counts[PLANNED] and (counts[DONE] or counts[SKIPPED])):
+        files_settled = counts[DONE] + counts[SKIPPED] - self.dirs_settled  # a made folder is no file
+        if counts[RUNNING] or (counts[PLANNED] and files_settled > 0):
             return RUNNING
         for state in URGENCY:
             if counts[state]:
@@ -168,6 +171,9 @@ class ProgressTree:
         node.bytes_total += d_total
         node.bytes_done += d_done
         self.touched.add(node)  # its folders are found from it when the changes are taken
+        settled = 0
+        if node.is_dir:  # a folder item that is made (or left) is not progress through its files
+            settled = (state in (DONE, SKIPPED)) - (old in (DONE, SKIPPED))
         walker: Node | None = node
         while walker is not None:
             counts = walker.counts
@@ -177,6 +183,7 @@ class ProgressTree:
                 counts[state] += 1
             walker.total += d_total
             walker.done += d_done
+            walker.dirs_settled += settled
             walker = walker.parent
 
     def add_action(self, action: Action, state: int = PLANNED, message: str = "") -> Node:

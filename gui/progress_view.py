@@ -3,12 +3,13 @@ readable at 800 px and nothing important sits behind a horizontal scroll bar."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTreeView, QWidget
 
 from gui.progress_model import ACTION, NAME, PROGRESS, SIZE, STATE
 
-WIDTHS = {ACTION: 64, STATE: 140, SIZE: 72, PROGRESS: 72}  # the Details column takes the rest
+WIDTHS = {ACTION: 56, STATE: 110, SIZE: 64, PROGRESS: 64}  # the Details column takes the rest
 
 
 class ProgressTreeView(QTreeView):
@@ -17,9 +18,10 @@ class ProgressTreeView(QTreeView):
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setAccessibleName("Items")
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # Details fits the rest
 
     def fit_columns(self) -> None:
-        """Name about 40 % of the width, the small columns as needed, Details the rest."""
+        """Name about a third of the width, the small columns as needed, Details the rest."""
         header = self.header()
         if header.count() == 0:
             return
@@ -28,7 +30,7 @@ class ProgressTreeView(QTreeView):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in WIDTHS.items():
             header.resizeSection(column, width)
-        header.resizeSection(NAME, max(160, int(self.viewport().width() * 0.4)))
+        header.resizeSection(NAME, max(140, int(self.viewport().width() * 0.32)))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

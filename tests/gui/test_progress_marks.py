@@ -104,6 +104,18 @@ def test_the_run_tree_is_by_name_with_actions_and_marks() -> None:
     assert ready.files == {"zeta/a.txt", "zeta/b.txt", "alpha/a.txt", "alpha/old.txt"}
 
 
+def test_a_made_folder_is_not_progress_through_its_files() -> None:
+    plan = Plan(
+        actions=(Action(ActionKind.COPY, "docs", is_dir=True), Action(ActionKind.COPY, "docs/a.txt", 5))
+    )
+    tree = run_tree(plan).tree
+    docs = tree.root.by_name["docs"]
+    tree.finished("docs", "copy", "done", 0, "")  # the folder is made, its file not copied yet
+    assert docs.mark() == PLANNED
+    tree.finished("docs/a.txt", "copy", "done", 5, "")
+    assert docs.mark() == DONE
+
+
 def test_an_rclone_run_lists_its_uploads_by_name_with_their_action(
     qtbot, window: MainWindow, folders: Folders, tmp_path: Path, rclone_env: None
 ) -> None:  # type: ignore[no-untyped-def]
