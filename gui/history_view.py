@@ -111,7 +111,12 @@ class HistoryView(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        reason = len(COLUMNS) - 1  # why a run failed comes right after its result, never off-screen
+        header.moveSection(header.visualIndex(reason), 3)
+        header.setSectionResizeMode(reason, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(reason, 240)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the whole reason is in the tooltip
         self.table.setAccessibleName("Run history")
         self.empty = QLabel("No runs yet.")
         self.chart = HistoryChart()

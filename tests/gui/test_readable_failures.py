@@ -69,3 +69,11 @@ def test_history_says_why_a_run_failed(qtbot, window: MainWindow, folders: Folde
     model = window.history.model
     reason = model.index(0, model.columnCount() - 1).data()
     assert "Tower_A_MEP.rvt" in reason and "server busy" in reason
+    window.resize(800, 600)
+    table = window.history.table
+    header = table.horizontalHeader()
+    column = model.columnCount() - 1
+    qtbot.waitUntil(lambda: table.isVisible())
+    start = header.sectionViewportPosition(column)
+    assert start >= 0 and start + header.sectionSize(column) <= table.viewport().width()  # on screen
+    assert "server busy" in model.index(0, column).data(Qt.ItemDataRole.ToolTipRole)
