@@ -44,7 +44,7 @@ def local_path_of_remote(remote: str, platform: str = sys.platform) -> str | Non
     """The local folder an rclone remote string names, or None for a real remote.
 
     rclone reads a path without a colon before its first separator as local, and (on Windows) a
-    drive path; ``:local:path`` is local too. (The rclone kind keeps its own copy of this rule.)
+    drive path; ``:local:path`` is local too. (The rclone kind asks this function too.)
     """
     if platform == "win32" and _WINDOWS_DRIVE.match(remote):
         return remote

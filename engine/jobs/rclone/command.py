@@ -6,9 +6,9 @@ from a profile can never be read as a flag. Flags were checked against ``rclone 
 
 from __future__ import annotations
 
-import re
 import sys
 
+from engine.core.target_overlap import local_path_of_remote
 from engine.files.versions import VERSIONS_FOLDER
 
 # Structured log lines on stderr, the periodic stats among them, and one attempt only: Rearguard's
@@ -18,7 +18,6 @@ _LOGGING = ["--use-json-log", "-v", "--stats", "1s", "--stats-log-level", "NOTIC
 _ONE_TRY = ["--retries", "1", "--ask-password=false"]
 _CHECK_TIMEOUTS = ["--contimeout", "15s", "--timeout", "30s", "--low-level-retries", "1"]
 
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:([\\/]|$)")
 
 
 def config_flags(config: str) -> list[str]:
@@ -179,17 +178,7 @@ def versions_dir(remote: str, run_stamp: str) -> str:
 def local_path_of(remote: str, platform: str = sys.platform) -> str | None:
     """The local folder a remote names (rclone takes a plain path as local), or None for a remote.
 
-    ``name:path`` is a configured remote and ``:type,opts:path`` an on-the-fly one; a path without
-    a colon before its first separator, or a Windows drive path, is local.
+    One rule for the whole program: ``engine.core.target_overlap`` keeps it, so a run and ``check``
+    can never disagree about whether a remote is a folder on this computer.
     """
-    if platform == "win32" and _WINDOWS_DRIVE.match(remote):
-        return remote
-    if remote.startswith(":local:"):
-        return remote[len(":local:") :] or "."
-    colon = remote.find(":")
-    if colon == -1:
-        return remote
-    separators = [i for i in (remote.find("/"), remote.find("\\")) if i != -1]
-    if separators and min(separators) < colon:
-        return remote
-    return None
+    return local_path_of_remote(remote, platform)
