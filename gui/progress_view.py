@@ -18,6 +18,7 @@ class ProgressTreeView(QTreeView):
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setAccessibleName("Items")
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long path keeps its file name
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # Details fits the rest
 
     def fit_columns(self) -> None:
