@@ -223,6 +223,8 @@ def _verify_run(ctx: RunContext, full: bool, repair: bool, trigger: str) -> RunO
     job = job_for(ctx.profile.kind)
 
     def read(report: RunReport) -> None:
+        if repair:  # a repair writes into the target: the same refusal as a run's
+            refuse_overlapping_targets(ctx.profile, ctx.folders)
         found, report.readback = verify_items(ctx, job, full=full, repair=repair)
         report.items = found.items
         report.planned = len(found.items)
