@@ -152,3 +152,12 @@ def day_words(day: date, today: date, size: int | None) -> str:
         else f"{day:%a} {day.day} {day:%b %Y}"
     )
     return f"{name} (no file yet)" if size is None else f"{name} — {human_bytes(size)}"
+
+
+def empty_words(profile: str, folder: Path, *, today: bool) -> str:
+    """What the Log tab says where a day has no file yet: where the files are, and who writes them."""
+    return (
+        f"No log for {'today' if today else 'that day'} yet.\n\n{profile or 'This profile'} writes one "
+        f"file a day, LOG-YYYY-MM-DD.txt, in\n{folder}\nwhether it runs from this window, the command "
+        "line or a schedule. A run started now shows here as it goes."
+    )

@@ -244,12 +244,7 @@ class LogView(QWidget):
     def _show_empty(self) -> None:
         assert self.path is not None
         folder = self.folder or self.path.parent
-        when = "today" if self.following else "that day"
-        self.empty.setText(
-            f"No log for {when} yet.\n\n{self.profile or 'This profile'} writes one file a day, "
-            f"LOG-YYYY-MM-DD.txt, in\n{folder}\nwhether it runs from this window, the command line or "
-            "a schedule. A run started now shows here as it goes."
-        )
+        self.empty.setText(log_files.empty_words(self.profile, folder, today=self.following))
         self.about.setText(f"{self.path.name}: not written yet")
         self.stack.setCurrentWidget(self.empty)
 
