@@ -19,7 +19,6 @@ _ONE_TRY = ["--retries", "1", "--ask-password=false"]
 _CHECK_TIMEOUTS = ["--contimeout", "15s", "--timeout", "30s", "--low-level-retries", "1"]
 
 
-
 def config_flags(config: str) -> list[str]:
     """``--config FILE`` when the profile names an rclone.conf; nothing means rclone's own."""
     return ["--config", config] if config else []
