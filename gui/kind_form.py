@@ -152,25 +152,7 @@ class KindForm(QWidget):
 
     def show_problems(self, problems: list[str]) -> list[str]:
         """Put each problem beside its field; return those that belong to no field."""
-        per_field: dict[tuple[str | None, str], list[str]] = {}
-        per_section: dict[str, list[str]] = {}
-        loose: list[str] = []
-        for problem in problems:
-            where = place_problem(problem, self.fields)
-            if where is None:
-                loose.append(problem)
-            elif where[1] is None:
-                per_section.setdefault(str(where[0]), []).append(where[2])
-            else:
-                per_field.setdefault((where[0], where[1]), []).append(where[2])
-        for place, editor in self.fields.items():
-            editor.set_error("; ".join(per_field.get(place, [])) or None)
-        for section, label in self.section_errors.items():
-            messages = per_section.pop(section, [])
-            label.setText("\n".join("⚠ " + m for m in messages))
-            label.setVisible(bool(messages))
-        loose.extend(f"[{s}]: {m}" for s, ms in per_section.items() for m in ms)
-        return loose
+        return show_problems(self.fields, self.section_errors, problems)
 
 
 def place_problem(
@@ -191,3 +173,28 @@ def place_problem(
     if match and (None, match.group(1)) in fields:
         return None, match.group(1), match.group(2)
     return None
+
+
+def show_problems(
+    fields: dict[tuple[str | None, str], FieldEditor], section_errors: dict[str, QLabel], problems: list[str]
+) -> list[str]:
+    """Put each problem beside its field (or under its section); return those that belong to neither."""
+    per_field: dict[tuple[str | None, str], list[str]] = {}
+    per_section: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for problem in problems:
+        where = place_problem(problem, fields)
+        if where is None:
+            loose.append(problem)
+        elif where[1] is None:
+            per_section.setdefault(str(where[0]), []).append(where[2])
+        else:
+            per_field.setdefault((where[0], where[1]), []).append(where[2])
+    for place, editor in fields.items():
+        editor.set_error("; ".join(per_field.get(place, [])) or None)
+    for section, label in section_errors.items():
+        messages = per_section.pop(section, [])
+        label.setText("\n".join("⚠ " + m for m in messages))
+        label.setVisible(bool(messages))
+    loose.extend(f"[{s}]: {m}" for s, ms in per_section.items() for m in ms)
+    return loose

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.notify.settings import SECTIONS, NotificationSettings
 from gui.form_fields import FieldEditor, section_model
-from gui.kind_form import place_problem
+from gui.kind_form import show_problems
 
 TITLES = {
     "email": "E-mail (SMTP)",
@@ -211,22 +211,4 @@ class NotifyForm(QWidget):
 
     def show_problems(self, problems: list[str]) -> list[str]:
         """Put each problem beside its field; return those that belong to no field."""
-        per_field: dict[tuple[str | None, str], list[str]] = {}
-        per_section: dict[str, list[str]] = {}
-        loose: list[str] = []
-        for problem in problems:
-            where = place_problem(problem, self.fields)
-            if where is None:
-                loose.append(problem)
-            elif where[1] is None:
-                per_section.setdefault(str(where[0]), []).append(where[2])
-            else:
-                per_field.setdefault((where[0], where[1]), []).append(where[2])
-        for place, editor in self.fields.items():
-            editor.set_error("; ".join(per_field.get(place, [])) or None)
-        for section, label in self.section_errors.items():
-            messages = per_section.pop(section, [])
-            label.setText("\n".join("⚠ " + m for m in messages))
-            label.setVisible(bool(messages))
-        loose.extend(f"[{s}]: {m}" for s, ms in per_section.items() for m in ms)
-        return loose
+        return show_problems(self.fields, self.section_errors, problems)
