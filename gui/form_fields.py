@@ -1,5 +1,5 @@
-"""Editor fields built from the engine's pydantic models: one widget per key, its label, help text
-(the field's ``description``) and a place for its validation message."""
+"""Editor fields built from the engine's profile models (``engine.core.schema``): one widget per
+key, its label, help text (the key's ``description``) and a place for its validation message."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import (
@@ -27,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.core.schema import Key, Section
+
 # Keys that hold a local path, and which picker suits them. A field may say so itself with
-# ``json_schema_extra={"path": "folder" | "file"}``, which wins over this table.
+# ``key(path="folder" | "file")``, which wins over this table.
 PATH_KINDS = {
     "source": "folder",
     "replica": "folder",
@@ -55,12 +55,8 @@ def label_for(key: str) -> str:
     return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
-def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
-    low = high = None
-    for item in info.metadata:
-        low = getattr(item, "ge", low)
-        high = getattr(item, "le", high)
-    return low, high
+def _bounds(info: Key) -> tuple[float | None, float | None]:
+    return info.ge, info.le
 
 
 def _is_optional(annotation: Any) -> bool:
@@ -76,10 +72,10 @@ def _literal_words(annotation: Any) -> list[str] | None:
     return None
 
 
-def section_model(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model a profile key holds (``MirrorSettings``, ``Schedule | None``), if any."""
+def section_model(annotation: Any) -> type[Section] | None:
+    """The section a profile key holds (``MirrorSettings``, ``Schedule | None``), if any."""
     for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+        if isinstance(candidate, type) and issubclass(candidate, Section):
             return candidate
     return None
 
@@ -89,14 +85,13 @@ class FieldEditor(QObject):
 
     changed = Signal()
 
-    def __init__(self, section: str | None, key: str, info: FieldInfo, parent: QWidget) -> None:
+    def __init__(self, section: str | None, key: str, info: Key, parent: QWidget) -> None:
         super().__init__(parent)
         self.section, self.key, self.info = section, key, info
         self.required = info.is_required()
         self.location = f"[{section}].{key}" if section else key
         annotation = info.annotation
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        self.path_kind = str(extra.get("path") or PATH_KINDS.get(key, "")) if annotation is str else ""
+        self.path_kind = (info.path or PATH_KINDS.get(key, "")) if annotation is str else ""
         self.optional = _is_optional(annotation)
         self.container = QWidget(parent)
         layout = QVBoxLayout(self.container)
@@ -221,7 +216,7 @@ class FieldEditor(QObject):
         """Back to the model's default (empty for a required key)."""
         default = self.info.get_default(call_default_factory=True) if not self.required else None
         if default is None and not self.optional:
-            default = {bool: False, int: 0, float: 0.0}.get(self.info.annotation, "")  # type: ignore[arg-type]
+            default = {bool: False, int: 0, float: 0.0}.get(self.info.annotation, "")
         self.set_value(default)
 
     def set_error(self, message: str | None) -> None:

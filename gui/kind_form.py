@@ -1,4 +1,4 @@
-"""One page of the Settings tab: the form for one kind of profile, built from the engine's pydantic
+"""One page of the Settings tab: the form for one kind of profile, built from the engine's
 model (a field per key, a group per section), and where each validation problem belongs."""
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """The form of the Notifications dialog: one checkable group per section of ``notifications.toml``
-([email], [webhook], [metrics]), a field per key built from the engine's pydantic models, the SMTP
+([email], [webhook], [metrics]), a field per key built from the engine's models, the SMTP
 password (typed, never shown back), and a "Send test" button with its result per channel."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.core.schema import Section
 from engine.notify.settings import SECTIONS, NotificationSettings
 from gui.form_fields import FieldEditor, section_model
 from gui.kind_form import show_problems
@@ -37,7 +37,7 @@ PASSWORD_HELP = (
 ERROR_STYLE = "color: #c62828;"
 
 
-def _model(section: str) -> type[BaseModel]:
+def _model(section: str) -> type[Section]:
     found = section_model(NotificationSettings.model_fields[section].annotation)
     assert found is not None
     return found

@@ -23,15 +23,14 @@ import threading
 from types import FrameType
 from typing import Any
 
-import psutil
-
 from engine.files.pacing import PauseSwitch
-from engine.tools.process import resume_tree, suspend_tree
 
 PAUSE_FILE_POLL = 0.5
 
 
 def _children() -> list[int]:
+    import psutil  # here, not at the top: only a pause needs it (7 ms of every run's start)
+
     try:
         return [child.pid for child in psutil.Process().children()]
     except psutil.Error:
@@ -71,6 +70,8 @@ class PauseControl:
     def _on_tstp(self, signum: int, frame: FrameType | None) -> None:
         tstp = getattr(signal, "SIGTSTP", signum)
         self.switch.pause()
+        from engine.tools.process import resume_tree, suspend_tree
+
         children = _children() if self.suspend_tools else []
         for pid in children:
             suspend_tree(pid)

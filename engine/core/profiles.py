@@ -1,6 +1,7 @@
-"""Profile files: the pydantic models (one source of truth for loader, GUI editor and docs) and loading.
+"""Profile files: the models (one source of truth for loader, GUI editor and docs) and loading.
 
 Every problem in a profile is reported at once, each with its location: ``[mirror].replica: ...``.
+The models are checked by ``engine.core.schema`` (strict types, unknown keys refused).
 """
 
 from __future__ import annotations
@@ -11,17 +12,7 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from typing import Any, Literal
 
 from engine.core.bandwidth import bwlimit_check
 from engine.core.cadence import every_problem
@@ -29,16 +20,13 @@ from engine.core.durations import MIN_SCHEDULE_INTERVAL, parse_duration, parse_r
 from engine.core.errors import ProfileError
 from engine.core.filters import pattern_problem
 from engine.core.folders import Folders
+from engine.core.schema import Invalid, Section, key
 from engine.core.time_window import parse_window
 from engine.files.pathsafety import overlap_problem
 
 KINDS = ("mirror", "rclone", "revit")
 _SECTIONS = ("schedule", "notify", *KINDS)  # tables shown as ``[name].key`` in problems
 PROFILE_NAME = re.compile(r"^[\w][\w .@+-]{0,99}$")
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 VerifyMode = Literal["sample", "copied", "off"]
@@ -72,31 +60,31 @@ def expand(path: str) -> Path:
     return Path(path).expanduser().absolute()
 
 
-class Schedule(_Section):
-    every: str = Field(description="how often to run: '15m' to '23h', '1d' to '7d', or '36h'")
-    at: str | None = Field(default=None, description="time of day runs count from, 'HH:MM' (midnight)")
-    max_runs: Annotated[int, Field(ge=0)] = Field(default=0, description="0 = no limit")
-    window: str | None = Field(
-        default=None, description="scheduled runs start only inside 'HH:MM-HH:MM' (may wrap midnight)"
+def _every(value: str) -> str:
+    if parse_duration(value) < MIN_SCHEDULE_INTERVAL:
+        raise ValueError(f"{value!r} is too short; the least is 15 minutes ('15m')")
+    problem = every_problem(parse_duration(value))
+    if problem:
+        raise ValueError(f"{value!r} {problem}")
+    return value
+
+
+def _at(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"{value!r} is not a time of day; use 'HH:MM', e.g. '02:00'")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schedule(Section):
+    every: str = key(description="how often to run: '15m' to '23h', '1d' to '7d', or '36h'", check=_every)
+    at: str | None = key(None, description="time of day runs count from, 'HH:MM' (midnight)", check=_at)
+    max_runs: int = key(0, ge=0, description="0 = no limit")
+    window: str | None = key(
+        None,
+        description="scheduled runs start only inside 'HH:MM-HH:MM' (may wrap midnight)",
+        check=lambda value: str(parse_window(value)),
     )
-    _window = field_validator("window")(lambda value: None if value is None else str(parse_window(value)))
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, value: str) -> str:
-        if parse_duration(value) < MIN_SCHEDULE_INTERVAL:
-            raise ValueError(f"{value!r} is too short; the least is 15 minutes ('15m')")
-        problem = every_problem(parse_duration(value))
-        if problem:
-            raise ValueError(f"{value!r} {problem}")
-        return value
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"{value!r} is not a time of day; use 'HH:MM', e.g. '02:00'")
-        return value
 
     @property
     def interval(self) -> timedelta:
@@ -122,103 +110,95 @@ def web_address_problem(value: str) -> str | None:
     return None
 
 
-class NotifySettings(_Section):
-    when: NotifyWhen | None = Field(
-        default=None,
+def _ping(value: str) -> str:
+    problem = web_address_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings(Section):
+    when: NotifyWhen | None = key(
+        None,
         description="tell about this profile's runs: 'problems', 'always' or 'never' (not set: as "
         "notifications.toml says)",
     )
-    ping: str | None = Field(
-        default=None,
+    ping: str | None = key(
+        None,
         description="health-check URL (Healthchecks.io, Uptime Kuma): <ping>/start when a run starts, "
         "<ping> after a good run, <ping>/fail after a problem",
+        check=_ping,
     )
 
-    @field_validator("ping")
-    @classmethod
-    def _ping(cls, value: str | None) -> str | None:
-        problem = web_address_problem(value) if value is not None else None
-        if problem:
-            raise ValueError(problem)
-        return value.strip() if value is not None else None
 
-
-class MirrorSettings(_Section):
-    source: str = Field(description="folder to back up")
-    replica: str = Field(description="folder that becomes a copy of source")
-    delete: bool = Field(default=True, description="remove what source no longer has")
-    versions: bool = Field(default=True, description="keep replaced and deleted files")
-    keep_versions: str = Field(default="30d", description="how long versions are kept, '1d' or more")
-    include_hidden: bool = Field(default=True, description="mirror hidden files and folders")
-    exclude: list[str] = Field(default_factory=list, description="gitignore-style patterns")
-    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
-        default=50, description="refuse a run deleting more than this share of the replica"
+@dataclass(frozen=True, kw_only=True)
+class MirrorSettings(Section):
+    source: str = key(description="folder to back up", check=_nonempty_path)
+    replica: str = key(description="folder that becomes a copy of source", check=_nonempty_path)
+    delete: bool = key(True, description="remove what source no longer has")
+    versions: bool = key(True, description="keep replaced and deleted files")
+    keep_versions: str = key("30d", description="how long versions are kept, '1d' or more", check=_retention)
+    include_hidden: bool = key(True, description="mirror hidden files and folders")
+    exclude: list[str] = key(default_factory=list, description="gitignore-style patterns", check=_patterns)
+    max_delete_percent: float = key(
+        50.0, ge=0, le=100, description="refuse a run deleting more than this share of the replica"
     )
-    bwlimit: str = Field(default="", description=_BW_HELP)
-    verify: VerifyMode = Field(default="sample", description=_VERIFY_HELP)
-    verify_cycle: str = Field(default="30d", description=_CYCLE_HELP)
+    bwlimit: str = key("", description=_BW_HELP, check=bwlimit_check(pairs=False))
+    verify: VerifyMode = key("sample", description=_VERIFY_HELP)
+    verify_cycle: str = key("30d", description=_CYCLE_HELP, check=_retention)
 
-    _paths = field_validator("source", "replica")(_nonempty_path)
-    _bw = field_validator("bwlimit")(bwlimit_check(pairs=False))
-    _keep = field_validator("keep_versions")(_retention)
-    _cycle = field_validator("verify_cycle")(_retention)
-    _exclude = field_validator("exclude")(_patterns)
-
-    @model_validator(mode="after")
-    def _apart(self, info: ValidationInfo) -> MirrorSettings:
-        if (info.context or {}).get("check_overlap", True):
+    def after_check(self, context: dict[str, Any]) -> None:
+        if context.get("check_overlap", True):
             problem = overlap_problem(expand(self.source), expand(self.replica))
             if problem:
                 raise ValueError(problem)
-        return self
 
 
-class RcloneSettings(_Section):
-    source: str = Field(description="local folder to upload")
-    remote: str = Field(description="rclone remote, e.g. 'offsite:bucket/projects', or a path")
-    config: str = Field(default="", description="rclone.conf to use; empty = rclone's own")
-    rclone: str = Field(default="", description="rclone binary; empty = the bundled one")
-    exclude: list[str] = Field(default_factory=list, description="gitignore-style patterns")
-    include_hidden: bool = Field(default=False, description="upload dotfiles too")
-    delete_excluded: bool = Field(
-        default=False, description="remove from the remote what exclude or include_hidden now leave out"
+@dataclass(frozen=True, kw_only=True)
+class RcloneSettings(Section):
+    source: str = key(description="local folder to upload", check=_nonempty_path)
+    remote: str = key(
+        description="rclone remote, e.g. 'offsite:bucket/projects', or a path", check=_nonempty_path
     )
-    transfers: Annotated[int, Field(ge=1, le=64)] = Field(default=4, description="parallel uploads")
-    max_delete_percent: Annotated[float, Field(ge=0, le=100)] = Field(
-        default=50, description="refuse deleting more than this share of the remote"
+    config: str = key("", description="rclone.conf to use; empty = rclone's own")
+    rclone: str = key("", description="rclone binary; empty = the bundled one")
+    exclude: list[str] = key(default_factory=list, description="gitignore-style patterns", check=_patterns)
+    include_hidden: bool = key(False, description="upload dotfiles too")
+    delete_excluded: bool = key(
+        False, description="remove from the remote what exclude or include_hidden now leave out"
     )
-    bwlimit: str = Field(default="", description=_BW_HELP + " (rclone's own --bwlimit)")
-    verify: VerifyMode = Field(default="sample", description=_VERIFY_HELP)
-    verify_cycle: str = Field(default="30d", description=_CYCLE_HELP)
+    transfers: int = key(4, ge=1, le=64, description="parallel uploads")
+    max_delete_percent: float = key(
+        50.0, ge=0, le=100, description="refuse deleting more than this share of the remote"
+    )
+    bwlimit: str = key(
+        "", description=_BW_HELP + " (rclone's own --bwlimit)", check=bwlimit_check(pairs=True)
+    )
+    verify: VerifyMode = key("sample", description=_VERIFY_HELP)
+    verify_cycle: str = key("30d", description=_CYCLE_HELP, check=_retention)
 
-    _paths = field_validator("source", "remote")(_nonempty_path)
-    _bw = field_validator("bwlimit")(bwlimit_check(pairs=True))
-    _cycle = field_validator("verify_cycle")(_retention)
-    _exclude = field_validator("exclude")(_patterns)
+
+def _timeout(value: str) -> str:
+    if parse_duration(value).total_seconds() <= 0:
+        raise ValueError(f"{value!r} must be longer than zero, e.g. '2h'")
+    return value
 
 
-class RevitSettings(_Section):
-    server: str = Field(description="Revit Server host name (RevitServerTool -s)")
-    projects_dir: str = Field(description="the server's Projects folder")
-    model_table: str = Field(default="", description="ModelLocationTable.db3; empty = in projects_dir")
-    tool: str = Field(description="RevitServerTool.exe")
-    target: str = Field(description="folder (often a UNC share) receiving dated exports")
+@dataclass(frozen=True, kw_only=True)
+class RevitSettings(Section):
+    server: str = key(description="Revit Server host name (RevitServerTool -s)", check=_nonempty_path)
+    projects_dir: str = key(description="the server's Projects folder", check=_nonempty_path)
+    model_table: str = key("", description="ModelLocationTable.db3; empty = in projects_dir")
+    tool: str = key(description="RevitServerTool.exe", check=_nonempty_path)
+    target: str = key(description="folder (often a UNC share) receiving dated exports", check=_nonempty_path)
     # Upper bounds keep date arithmetic in range (a window of 1e300 hours cannot be computed).
-    window_hours: Annotated[float, Field(ge=0, le=87_600)] = Field(
-        default=24, description="export models edited within this many hours; 0 = all"
+    window_hours: float = key(
+        24.0, ge=0, le=87_600, description="export models edited within this many hours; 0 = all"
     )
-    parallel: Annotated[int, Field(ge=1, le=16)] = Field(default=1, description="exports at once")
-    timeout: str = Field(default="2h", description="per model; stopped and failed after it")
-    keep_days: Annotated[int, Field(ge=1, le=36_500)] = Field(default=30, description="dated folders kept")
-
-    _paths = field_validator("server", "projects_dir", "tool", "target")(_nonempty_path)
-
-    @field_validator("timeout")
-    @classmethod
-    def _timeout(cls, value: str) -> str:
-        if parse_duration(value).total_seconds() <= 0:
-            raise ValueError(f"{value!r} must be longer than zero, e.g. '2h'")
-        return value
+    parallel: int = key(1, ge=1, le=16, description="exports at once")
+    timeout: str = key("2h", description="per model; stopped and failed after it", check=_timeout)
+    keep_days: int = key(30, ge=1, le=36_500, description="dated folders kept")
 
     @property
     def model_table_path(self) -> str:
@@ -228,25 +208,29 @@ class RevitSettings(_Section):
         return self.projects_dir.rstrip("\\/") + sep + "ModelLocationTable.db3"
 
 
-class _ProfileBase(_Section):
-    description: str = ""
-    schedule: Schedule | None = None
-    notify: NotifySettings | None = None
+@dataclass(frozen=True, kw_only=True)
+class _ProfileBase(Section):
+    description: str = key("")
+    schedule: Schedule | None = key(None)
+    notify: NotifySettings | None = key(None)
 
 
+@dataclass(frozen=True, kw_only=True)
 class MirrorProfile(_ProfileBase):
-    kind: Literal["mirror"] = "mirror"
-    mirror: MirrorSettings
+    kind: Literal["mirror"] = key("mirror")
+    mirror: MirrorSettings = key()
 
 
+@dataclass(frozen=True, kw_only=True)
 class RcloneProfile(_ProfileBase):
-    kind: Literal["rclone"] = "rclone"
-    rclone: RcloneSettings
+    kind: Literal["rclone"] = key("rclone")
+    rclone: RcloneSettings = key()
 
 
+@dataclass(frozen=True, kw_only=True)
 class RevitProfile(_ProfileBase):
-    kind: Literal["revit"] = "revit"
-    revit: RevitSettings
+    kind: Literal["revit"] = key("revit")
+    revit: RevitSettings = key()
 
 
 ProfileSpec = MirrorProfile | RcloneProfile | RevitProfile
@@ -293,8 +277,8 @@ def _message(error: Any) -> str:
     return str(msg)
 
 
-def validation_problems(error: ValidationError) -> list[str]:
-    """pydantic's errors as ``location: message`` lines a person can act on."""
+def validation_problems(error: Invalid) -> list[str]:
+    """The checker's problems as ``location: message`` lines a person can act on."""
     return [f"{_location(e['loc'])}: {_message(e)}" for e in error.errors()]
 
 
@@ -307,7 +291,7 @@ def validate_spec(data: dict[str, Any], source: str, *, check_overlap: bool = Tr
         raise ProfileError(source, problems)
     try:
         return SPEC_BY_KIND[kind].model_validate(data, context={"check_overlap": check_overlap})
-    except ValidationError as error:
+    except Invalid as error:
         raise ProfileError(source, validation_problems(error)) from None
 
 

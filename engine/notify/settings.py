@@ -1,23 +1,24 @@
 """``notifications.toml``: who hears about runs (email, a webhook) and where metrics go.
 
-The pydantic models are the one source of truth for the loader, the window's Notifications page and
-the docs. Every problem is reported at once with its place (``[email].server: ...``); unknown keys
-are an error. A password is never kept here: ``password`` says where it is ("keyring" or
-"env:NAME"), and a value that looks like a password is refused without being repeated.
+The models (``engine.core.schema``) are the one source of truth for the loader, the window's
+Notifications page and the docs. Every problem is reported at once with its place
+(``[email].server: ...``); unknown keys are an error. A password is never kept here: ``password``
+says where it is ("keyring" or "env:NAME"), and a value that looks like a password is refused
+without being repeated.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from engine.core.errors import ProfileError
 from engine.core.folders import Folders
 from engine.core.profiles import NotifyWhen, expand, web_address_problem
+from engine.core.schema import Invalid, Section, key
 from engine.files.atomic import atomic_write_text
 
 SECTIONS = ("email", "webhook", "metrics")
@@ -26,57 +27,50 @@ _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
 _WHEN_HELP = "'problems' (failed, refused, unreachable, differences, overdue), 'always' or 'never'"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
-
 def _address(value: str) -> str:
     if not _ADDRESS.match(value.strip()):
         raise ValueError("is not an e-mail address (name@example.com)")
     return value.strip()
 
 
-class EmailSettings(_Section):
-    server: str = Field(description="SMTP server as host:port, e.g. 'smtp.example.com:587'")
-    security: Literal["starttls", "tls", "none"] = Field(
-        default="starttls", description="'starttls' (port 587), 'tls' (port 465) or 'none' (a local relay)"
+def _server(value: str) -> str:
+    host, _colon, port = value.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port, e.g. 'smtp.example.com:587'")
+    if any(c.isspace() or c in "/@" for c in host):
+        raise ValueError("must be a host name or address, then ':' and the port")
+    return value.strip()
+
+
+def _password(value: str) -> str:
+    if value != "keyring" and not _ENV_NAME.match(value):
+        raise ValueError(
+            "must be 'keyring' or 'env:NAME'; a password is never written in this file "
+            "(store it with 'rearguard notify password')"
+        )
+    return value
+
+
+def _addresses(value: list[str]) -> list[str]:
+    return [_address(v) for v in value]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailSettings(Section):
+    server: str = key(description="SMTP server as host:port, e.g. 'smtp.example.com:587'", check=_server)
+    security: Literal["starttls", "tls", "none"] = key(
+        "starttls", description="'starttls' (port 587), 'tls' (port 465) or 'none' (a local relay)"
     )
-    user: str = Field(default="", description="login name; empty = no login")
-    password: str = Field(
-        default="keyring",
+    user: str = key("", description="login name; empty = no login")
+    password: str = key(
+        "keyring",
         description="where the password is: 'keyring' (set it with 'rearguard notify password') or "
         "'env:NAME' (an environment variable); never the password itself",
+        check=_password,
     )
-    sender: str = Field(alias="from", description="the From address")
-    to: list[str] = Field(min_length=1, description="who receives the messages")
-    when: NotifyWhen = Field(default="problems", description=_WHEN_HELP)
-
-    @field_validator("server")
-    @classmethod
-    def _server(cls, value: str) -> str:
-        host, _colon, port = value.strip().rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port, e.g. 'smtp.example.com:587'")
-        if any(c.isspace() or c in "/@" for c in host):
-            raise ValueError("must be a host name or address, then ':' and the port")
-        return value.strip()
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str) -> str:
-        if value != "keyring" and not _ENV_NAME.match(value):
-            raise ValueError(
-                "must be 'keyring' or 'env:NAME'; a password is never written in this file "
-                "(store it with 'rearguard notify password')"
-            )
-        return value
-
-    _sender = field_validator("sender")(_address)
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, value: list[str]) -> list[str]:
-        return [_address(v) for v in value]
+    sender: str = key(alias="from", description="the From address", check=_address)
+    to: list[str] = key(min_length=1, description="who receives the messages", check=_addresses)
+    when: NotifyWhen = key("problems", description=_WHEN_HELP)
 
     @property
     def host(self) -> str:
@@ -93,47 +87,48 @@ class EmailSettings(_Section):
         return match.group(1) if match else None
 
 
-class WebhookSettings(_Section):
-    url: str = Field(description="where to POST (its token is masked in every log)")
-    format: Literal["json", "slack", "teams", "ntfy"] = Field(
-        default="json",
-        description="'json' (the run report as --json prints it), 'slack', 'teams' or 'ntfy'",
+def _url(value: str) -> str:
+    problem = web_address_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value.strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookSettings(Section):
+    url: str = key(description="where to POST (its token is masked in every log)", check=_url)
+    format: Literal["json", "slack", "teams", "ntfy"] = key(
+        "json", description="'json' (the run report as --json prints it), 'slack', 'teams' or 'ntfy'"
     )
-    when: NotifyWhen = Field(default="problems", description=_WHEN_HELP)
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        problem = web_address_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value.strip()
+    when: NotifyWhen = key("problems", description=_WHEN_HELP)
 
 
-class MetricsSettings(_Section):
-    textfile: str = Field(
+def _textfile(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if not Path(value.strip()).expanduser().is_absolute():
+        raise ValueError("must be an absolute path (runs start in different folders)")
+    return value.strip()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsSettings(Section):
+    textfile: str = key(
         description="Prometheus text file rewritten after every run (node_exporter's textfile collector)",
-        json_schema_extra={"path": "file"},
+        path="file",
+        check=_textfile,
     )
-
-    @field_validator("textfile")
-    @classmethod
-    def _textfile(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        if not Path(value.strip()).expanduser().is_absolute():
-            raise ValueError("must be an absolute path (runs start in different folders)")
-        return value.strip()
 
     @property
     def path(self) -> Path:
         return expand(self.textfile)
 
 
-class NotificationSettings(_Section):
-    email: EmailSettings | None = None
-    webhook: WebhookSettings | None = None
-    metrics: MetricsSettings | None = None
+@dataclass(frozen=True, kw_only=True)
+class NotificationSettings(Section):
+    email: EmailSettings | None = key(None)
+    webhook: WebhookSettings | None = key(None)
+    metrics: MetricsSettings | None = key(None)
 
     @property
     def channels(self) -> list[str]:
@@ -164,7 +159,7 @@ def notification_problems(data: dict[str, Any]) -> list[str]:
     """Every problem in parsed ``notifications.toml`` data as ``[section].key: message`` (none: [])."""
     try:
         NotificationSettings.model_validate(data)
-    except ValidationError as error:
+    except Invalid as error:
         return [f"{_location(e['loc'])}: {_message(e)}" for e in error.errors()]
     return []
 
@@ -173,7 +168,7 @@ def validate_notifications(data: dict[str, Any], source: str = "notifications.to
     """The settings, or ProfileError (exit 2) listing every problem with its place."""
     try:
         return NotificationSettings.model_validate(data)
-    except ValidationError:
+    except Invalid:
         raise ProfileError(source, notification_problems(data)) from None
 
 
