@@ -1,10 +1,14 @@
 """The ``rclone`` job kind: a local folder to any rclone remote, only what changed, in one call.
 
-plan:    check rclone and the remote (beside the scan), walk the source, compare with the index
+plan:    check rclone (beside the scan; a dry run asks the remote too), walk the source, compare
+         with the index
 check:   refuse a remote inside the source and too many (or all) deletions
 execute: one batched ``rclone copy --files-from-raw``; then, only if nothing failed, deletions. A
          file is done when rclone logs it; the ones it said nothing about are looked up on the
-         remote with one ``rclone lsjson`` (look.py), and are failed when it does not show them
+         remote with one ``rclone lsjson`` (look.py), and are failed when it does not show them.
+         The upload is the run's reachability check: one rclone start and one connection fewer
+         than asking first, and the same error (exit 5) when it cannot reach the remote. A run
+         with nothing to upload asks the remote one small request instead
 verify:  keep what was confirmed and did not change meanwhile; record it, and the failures for
          the retry queue, in one transaction
 read_back: the uploaded files read back with one ``rclone check`` (hashes, or a download where
@@ -60,17 +64,23 @@ def _own_files(ctx: RunContext) -> list[str]:
 
 
 def _preflight(pool: ThreadPoolExecutor, ctx: RunContext, job: Job, binary: str) -> Callable[[], str]:
-    """Start ``rclone version`` and the remote check side by side; the result waits for both.
+    """Start ``rclone version`` (kept per binary: usually no start) and, for a dry run, the remote check.
 
-    A broken rclone is reported as such even when the remote check fails too.
+    A broken rclone is reported as such even when the remote check fails too. A real run leaves
+    the remote to ``execute``, whose first call reaches it anyway.
     """
     version = pool.submit(preflight.check_version, binary, ctx.folders.data)
     secrets = list(ctx.secrets)
-    remote = pool.submit(preflight.check_remote, binary, job.remote, job.config, secrets, cancel=ctx.cancel)
+    remote = None
+    if ctx.dry_run:
+        remote = pool.submit(
+            preflight.check_remote, binary, job.remote, job.config, secrets, cancel=ctx.cancel
+        )
 
     def result() -> str:
         found = version.result()
-        remote.result()
+        if remote is not None:
+            remote.result()
         return found
 
     return result
@@ -150,6 +160,8 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
         len(uploads) > _TRAVERSE_MIN_FILES and len(uploads) > _TRAVERSE_SHARE * indexed
     )
     try:
+        if not uploads:  # no upload to find out whether the remote answers: one small request
+            preflight.check_remote(binary, job.remote, job.config, ctx.secrets, cancel=ctx.cancel)
         results = upload(ctx, job, binary, uploads, adopt=indexed == 0, traverse=traverse)
         failed = sum(1 for r in results if r.status == "failed")
         if ctx.cancel.is_set():

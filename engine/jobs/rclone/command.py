@@ -17,6 +17,9 @@ from engine.files.versions import VERSIONS_FOLDER
 _LOGGING = ["--use-json-log", "-v", "--stats", "1s", "--stats-log-level", "NOTICE"]
 _ONE_TRY = ["--retries", "1", "--ask-password=false"]
 _CHECK_TIMEOUTS = ["--contimeout", "15s", "--timeout", "30s", "--low-level-retries", "1"]
+# The upload is also a run's reachability check (no call asks the remote before it): a server that
+# never answers is given up on as soon as by the checks, per connection attempt.
+_CONNECT_TIMEOUT = ["--contimeout", "15s"]
 
 
 def config_flags(config: str) -> list[str]:
@@ -78,7 +81,7 @@ def upload_argv(
         argv += ["--bwlimit", bwlimit]
     if max_duration is not None:
         argv += ["--max-duration", f"{max(1, int(max_duration))}s", "--cutoff-mode", "soft"]
-    argv += ["--transfers", str(transfers), *_LOGGING, *_ONE_TRY, *config_flags(config)]
+    argv += ["--transfers", str(transfers), *_CONNECT_TIMEOUT, *_LOGGING, *_ONE_TRY, *config_flags(config)]
     return [*argv, "--", source, remote]
 
 

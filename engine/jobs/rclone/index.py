@@ -7,7 +7,7 @@ uploads, its failures and its confirmed deletions in one transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from engine.core.state import StateDB
@@ -44,6 +44,36 @@ def load_index(state: StateDB, profile: str) -> dict[str, tuple[int, int]]:
     """Every indexed file of a profile: path -> (size, mtime_ns)."""
     rows = state.conn.execute("SELECT path, size, mtime_ns FROM rclone_index WHERE profile = ?", (profile,))
     return {path: (size, mtime) for path, size, mtime in rows}
+
+
+def load_rows(state: StateDB, profile: str, paths: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """The index rows of just ``paths`` (those it has): path -> (size, mtime_ns)."""
+    out: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(list(paths)):
+        marks = ",".join("?" * len(chunk))
+        rows = state.conn.execute(
+            f"SELECT path, size, mtime_ns FROM rclone_index WHERE profile = ? AND path IN ({marks})",
+            (profile, *chunk),
+        )
+        out.update((path, (size, mtime)) for path, size, mtime in rows)
+    return out
+
+
+def load_wanted(state: StateDB, profile: str, wants: Callable[[str], bool]) -> dict[str, tuple[int, int]]:
+    """The index rows whose path ``wants`` accepts, in path order: only those become Python objects."""
+    state.conn.create_function("rearguard_wants", 1, wants, deterministic=True)
+    rows = state.conn.execute(
+        "SELECT path, size, mtime_ns FROM rclone_index WHERE profile = ? AND rearguard_wants(path)"
+        " ORDER BY path",
+        (profile,),
+    )
+    return {path: (size, mtime) for path, size, mtime in rows}
+
+
+def count_index(state: StateDB, profile: str) -> int:
+    """How many files the index holds for a profile (what the remote should have)."""
+    row = state.conn.execute("SELECT COUNT(*) FROM rclone_index WHERE profile = ?", (profile,)).fetchone()
+    return int(row[0])
 
 
 def load_retries(state: StateDB, profile: str) -> dict[str, RetryEntry]:

@@ -1,7 +1,9 @@
 """Before anything moves: which rclone to run, does it work, and does the remote answer.
 
 A missing or broken rclone and an unreachable remote are ``ToolUnavailable`` (exit 5) with one
-readable line; nothing has been uploaded or recorded when they are raised.
+readable line; nothing has been uploaded or recorded when they are raised. A run with files to
+upload asks the remote nothing beforehand: its batched upload is the first contact, and when that
+call cannot reach the remote it ends with the same error (``unreachable``) as ``check_remote``.
 """
 
 from __future__ import annotations
@@ -142,5 +144,12 @@ def check_remote(
         return result.ok
     if result.timed_out:
         raise ToolUnavailable(f"remote {shown} is unreachable: no answer within {_STAT_TIMEOUT:.0f} s")
-    reason = redact(_reason(result.stderr.splitlines()), secrets)
-    raise ToolUnavailable(f"remote {shown} is unreachable (rclone exit {result.returncode}): {reason}")
+    raise unreachable(remote, result.returncode, _reason(result.stderr.splitlines()), secrets)
+
+
+def unreachable(remote: str, returncode: int | None, reason: str, secrets: Sequence[str]) -> ToolUnavailable:
+    """The one error for a remote rclone could not reach, whichever call found out first."""
+    shown = redact(remote, secrets)
+    return ToolUnavailable(
+        f"remote {shown} is unreachable (rclone exit {returncode}): {redact(reason, secrets)}"
+    )

@@ -138,11 +138,23 @@ def source_problem(job: Job, path: str, row: Row, left_out: Callable[[str], bool
 
 
 def choose(ctx: RunContext, job: Job, sample: Sample) -> Chosen:
-    """The indexed files the sample wants; those the source changed since their upload are skipped."""
-    indexed = index.load_index(ctx.state, ctx.name)
+    """The indexed files the sample wants; those the source changed since their upload are skipped.
+
+    Only the rows the sample wants are read from the index: those a run wrote by their path, a
+    slice's by a filter inside the query (no object per indexed file, no sort of them all).
+    """
+    if sample.full:
+        indexed = index.load_index(ctx.state, ctx.name)
+        files = len(indexed)
+    else:
+        if sample.slices:
+            indexed = index.load_wanted(ctx.state, ctx.name, sample.wants)
+        else:
+            indexed = index.load_rows(ctx.state, ctx.name, sample.written)
+        files = index.count_index(ctx.state, ctx.name)
     rules = PathFilter(job.exclude, job.include_hidden, where="[rclone].exclude")
     left_out = excluder(rules)
-    chosen = Chosen(files=len(indexed))
+    chosen = Chosen(files=files)
     for path in sorted(indexed):
         if not sample.wants(path):
             continue

@@ -18,10 +18,9 @@ import tempfile
 from collections.abc import Sequence
 
 from engine.core.context import RunContext
-from engine.core.errors import ToolUnavailable
 from engine.core.plan import Action
 from engine.core.report import ItemResult
-from engine.jobs.rclone import command, look
+from engine.jobs.rclone import command, look, preflight
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
 from engine.jobs.rclone.tally import (
@@ -49,7 +48,7 @@ def upload(
     if ctx.window_closed.is_set():
         ctx.left_by_window(len(actions))
         return [ItemResult(a.path, UPLOAD, "skipped", WINDOW_CLOSED) for a in actions]
-    results = _upload_once(ctx, job, binary, actions, adopt=adopt, traverse=traverse)
+    results = _upload_once(ctx, job, binary, actions, adopt=adopt, traverse=traverse, first=True)
     again = [a for a, r in zip(actions, results, strict=True) if r.status == "failed" and r.message == _AGAIN]
     if again and not ctx.stopping():
         ctx.log.info("sending %d file(s) again: their connection was dropped during the pause", len(again))
@@ -69,8 +68,16 @@ def _final(item: ItemResult) -> ItemResult:
 
 
 def _upload_once(
-    ctx: RunContext, job: Job, binary: str, actions: Sequence[Action], *, adopt: bool, traverse: bool
+    ctx: RunContext,
+    job: Job,
+    binary: str,
+    actions: Sequence[Action],
+    *,
+    adopt: bool,
+    traverse: bool,
+    first: bool = False,
 ) -> list[ItemResult]:
+    """One rclone call; ``first``: the run's first contact with the remote (no call asked it before)."""
     watcher = Watcher(ctx, actions, stop=StopOrCancel(ctx.cancel))
     window = None
     if ctx.window_end is not None:
@@ -95,9 +102,14 @@ def _upload_once(
         result = run_streaming(
             argv, watcher, cancel=watcher.stop, secrets=ctx.secrets, paused=ctx.pause.is_set
         )
+    # rclone reached nothing: it could not start its work, or (on the run's first contact with the
+    # remote, a backend that connects only per file) gave up before confirming one file. Either way
+    # this is the reachability check's error, and nothing is recorded.
     fatal = watcher.unreachable(result)
+    if first and not fatal and watcher.gone is not None and not watcher.tally.confirmed:
+        fatal = watcher.gone
     if fatal:
-        raise ToolUnavailable(f"remote {redact(job.remote, ctx.secrets)} became unreachable: {fatal}")
+        raise preflight.unreachable(job.remote, result.returncode, fatal, ctx.secrets)
     silent = watcher.silent(result)
     results = watcher.results(result, confirm_uploads(ctx, job, binary, silent) if silent else {})
     return [
