@@ -17,6 +17,9 @@ def test_rclone_benchmark_runs_and_reports_ratios(tmp_path: Path, capsys: pytest
     assert "the dry run plans nothing and rclone check finds no difference" in out
     assert "ratio, 1 change(s): rclone sync / rearguard" in out
     assert "ratio, 5 change(s):" in out and "goal within 1.2x of the hand-made call" in out
+    line = next(x for x in out.splitlines() if x.startswith("rclone 1 change in 300, sftp: Rearguard "))
+    assert "rclone sync" in line and "(goal ≤ 0.5 s and ≥ 3× faster) -> " in line
+    assert 'with verify = "copied"' in out
 
 
 @pytest.mark.bench
