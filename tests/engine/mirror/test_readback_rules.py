@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from engine.jobs.mirror.readback import _changed_since_copied
+from engine.files.compare import DIFFERS, MISSING, MOVED_ON, SAME, compare_files
+from engine.jobs.mirror.readback import _moved_on, _path
 
 
 def test_a_source_saved_again_after_the_copy_is_not_damage(tmp_path: Path) -> None:
@@ -13,8 +14,19 @@ def test_a_source_saved_again_after_the_copy_is_not_damage(tmp_path: Path) -> No
     source.write_text("one")
     copy.write_text("one")
     os.utime(copy, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns))
-    assert _changed_since_copied(str(source), str(copy), 1) is None  # same time: compare the bytes
+    rule = _moved_on(1)
+    assert compare_files(str(source), str(copy), None, rule).outcome == SAME  # same time: bytes compared
+    copy.write_text("onf")
+    os.utime(copy, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns))
+    assert compare_files(str(source), str(copy), None, rule).outcome == DIFFERS  # same time, other bytes
     source.write_text("two, saved later")
     os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
-    assert "changed since it was copied" in (_changed_since_copied(str(source), str(copy), 1) or "")
-    assert _changed_since_copied(str(source), str(tmp_path / "gone"), 1) is None  # missing: compared
+    found = compare_files(str(source), str(copy), None, rule)
+    assert found.outcome == MOVED_ON and "changed since it was copied" in found.detail
+    assert compare_files(str(source), str(tmp_path / "gone"), None, rule).outcome == MISSING
+
+
+def test_relative_paths_join_as_the_os_wants_them() -> None:
+    assert _path("/r", "") == "/r"
+    assert _path("/r", "a/b c/d.txt") == os.path.join("/r", "a", "b c", "d.txt")
+    assert _path(os.sep, "x/y") == os.path.join(os.sep, "x", "y")
