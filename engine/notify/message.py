@@ -168,8 +168,11 @@ def _masked_tree(value: Any, secrets: Sequence[str]) -> Any:
     return value
 
 
-def run_message(report: RunReport, log: str | None, secrets: Sequence[str] = ()) -> Message:
-    """The message about one finished run or verify."""
+def run_message(
+    report: RunReport, log: str | None, secrets: Sequence[str] = (), *, whole_report: bool = True
+) -> Message:
+    """The message about one finished run or verify; ``whole_report`` only where a webhook sends it
+    (the report of a 100,000-file run is 100,000 items: never built when nobody reads it)."""
     status = report.status
     words = _WORDS.get((report.run_kind, status), f"{report.run_kind} {status}")
     counts = report.counts()
@@ -198,7 +201,7 @@ def run_message(report: RunReport, log: str | None, secrets: Sequence[str] = ())
         more_failures=max(0, len(failures) - FIRST_FAILURES),
         todo=_todo(report.run_kind, status, report.profile),
         log=log,
-        report=_masked_tree(report.as_json(), secrets),
+        report=_masked_tree(report.as_json(), secrets) if whole_report else None,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,9 +100,8 @@ def _queue_run(
 ) -> None:
     for channel in settings.channels:
         section = getattr(settings, channel)
-        data = message.as_json()
-        if channel != "webhook":
-            data["report"] = None  # only a JSON webhook sends the whole report; keep the outbox small
+        # only a JSON webhook sends the whole report; keep the outbox small (and skip copying it)
+        data = (message if channel == "webhook" else replace(message, report=None)).as_json()
         if wants(section.when, profile, message.problem) and outbox.enqueue(
             db, channel, message.key, data, now, profile.name
         ):
@@ -183,7 +182,7 @@ def _finished(
     settings = _settings(folders, notified)
     broken = bool(notified.problems)
     log_path = str(log_file_for(folder, (report.finished or now).astimezone().date()))
-    message = run_message(report, log_path, secrets)
+    message = run_message(report, log_path, secrets, whole_report=settings.webhook is not None)
     db = StateDB(folders.state_db)
     try:
         _queue_run(db, settings, profile, message, now, notified)
