@@ -81,7 +81,9 @@ def sample_after_run(
     written = frozenset(r.path for r in results if r.status == "done" and r.action in WRITING_ACTIONS)
     now = ctx.clock()
     rotation = load_rotation(ctx.state, ctx.name)
-    step = due(rotation, now, _cycle(ctx)) if mode == "sample" else None
+    # Only the slices the time since the last sample has earned (none for runs minutes apart): every
+    # file is still read within the cycle, and a profile run every few minutes pays nothing extra.
+    step = due(rotation, now, _cycle(ctx), at_least=0) if mode == "sample" else None
     sample = Sample(slices=step.slices if step else frozenset(), written=written)
     found = job.read_back(ctx, sample, plan, False)
     if ctx.cancel.is_set():

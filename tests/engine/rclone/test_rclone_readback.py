@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from engine.core.events import Event, PhaseChanged
 from engine.core.folders import app_folders
 from engine.core.readback import SLICES, slice_of
 from engine.core.report import RunReport
-from engine.core.runner import RunOutcome, verify_profile
+from engine.core.runner import RunOutcome, run_profile, verify_profile
 from engine.jobs.rclone import command
 from engine.jobs.rclone.readback import (
     MISSING,
@@ -226,22 +227,32 @@ def test_a_sample_verify_reads_only_the_sample(local_rig: Rig) -> None:
 
 def test_the_sample_after_a_run_reads_back_what_the_run_uploaded(any_rig: ReadRig) -> None:
     rig = any_rig
+    start = datetime.now(UTC)
+
+    def run_at(hours: float) -> RunReport:  # one slice's time is an hour of the 30-day cycle
+        return _report(run_profile(rig.profile(), rig.folders, clock=lambda: start + timedelta(hours=hours)))
+
     write_files(rig.source, FILES)
-    first = _report(rig.run())
+    first = run_at(0)
     assert first.exit_code == 0
     assert (first.readback or "").startswith(f"read back {len(FILES)} file(s): no difference(s)")
-    # Each run reads what it uploaded plus the next slice (runs minutes apart: one slice each).
-    # The third run reads slice 2: a file there damaged on the remote is found by a run that
-    # uploads something else.
-    due = _names_in_slices("due", range(2, 3), 1)[0]
+    # Each run reads what it uploaded plus the slices the time since the last one earned: none
+    # for a run minutes later, one per hour. The run an hour later reads slice 0, the next one
+    # slice 1: a file there damaged on the remote is found by a run that uploads something else.
+    minutes_later = run_at(0.1)
+    assert minutes_later.exit_code == 0 and (minutes_later.readback or "").startswith("read back 0 file(s)")
+    due = _names_in_slices("due", range(1, 2), 1)[0]
     write_files(rig.source, {due: "in the slice the third run reads"})
-    assert _report(rig.run()).exit_code == 0
+    second = run_at(1.1)
+    assert second.exit_code == 0
+    read = {due} | {p for p in FILES if slice_of(p) == 0}
+    assert (second.readback or "").startswith(f"read back {len(read)} file(s): no difference(s)")
     _flip(rig.target.root / due, at=3)
     rig.refresh()
     write_files(rig.source, {"a.txt": "alpha, edited"}, mtime=T0 + 60)
-    third = _report(rig.run())
+    third = run_at(2.1)
     assert third.exit_code == 1
-    read = {"a.txt", due} | {p for p in FILES if slice_of(p) == 2}
+    read = {"a.txt", due} | {p for p in FILES if slice_of(p) == 1}
     assert (third.readback or "").startswith(f"read back {len(read)} file(s): 1 difference(s)")
     assert [(i.path, i.action, i.status) for i in third.items] == [
         ("a.txt", "upload", "done"),
