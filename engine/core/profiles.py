@@ -110,7 +110,8 @@ def web_address_problem(value: str) -> str | None:
     return None
 
 
-def _ping(value: str) -> str:
+def web_address(value: str) -> str:
+    """A key's check: an http(s) address, stripped (a ping URL, a webhook)."""
     problem = web_address_problem(value)
     if problem:
         raise ValueError(problem)
@@ -128,7 +129,7 @@ class NotifySettings(Section):
         None,
         description="health-check URL (Healthchecks.io, Uptime Kuma): <ping>/start when a run starts, "
         "<ping> after a good run, <ping>/fail after a problem",
-        check=_ping,
+        check=web_address,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from engine.core.errors import ProfileError
 from engine.core.folders import Folders
-from engine.core.profiles import NotifyWhen, expand, web_address_problem
+from engine.core.profiles import NotifyWhen, expand, web_address
 from engine.core.schema import Invalid, Section, key
 from engine.files.atomic import atomic_write_text
 
@@ -87,16 +87,9 @@ class EmailSettings(Section):
         return match.group(1) if match else None
 
 
-def _url(value: str) -> str:
-    problem = web_address_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value.strip()
-
-
 @dataclass(frozen=True, kw_only=True)
 class WebhookSettings(Section):
-    url: str = key(description="where to POST (its token is masked in every log)", check=_url)
+    url: str = key(description="where to POST (its token is masked in every log)", check=web_address)
     format: Literal["json", "slack", "teams", "ntfy"] = key(
         "json", description="'json' (the run report as --json prints it), 'slack', 'teams' or 'ntfy'"
     )
