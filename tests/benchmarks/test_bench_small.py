@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from tests.benchmarks import bench_mirror
@@ -17,3 +18,20 @@ def test_mirror_benchmark_runs_and_reports_ratios(tmp_path: Path, capsys: object
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "ratio initial copy / cp -a" in out and "large files: cp speed share" in out
     assert "read-back sample: share of a no-change run" in out
+    assert "ratio no change, small tree / rsync -a --delete" in out or "rsync is not installed" in out
+    assert "max RSS  nochange: rearguard" in out and "max RSS  initial copy: rearguard" in out
+    goals = [line for line in out.splitlines() if line.lstrip().startswith("goal ")]
+    assert len(goals) == len(bench_mirror.GOALS)
+    assert all(line.endswith(("met", "NOT MET", "(not measured)")) for line in goals)
+    assert any("max RSS MB, initial copy" in line and "< 60" in line for line in goals)
+
+
+def test_peak_memory_is_the_one_command_s_own() -> None:
+    """A later, smaller command is not given the peak of an earlier, bigger one (RUSAGE_CHILDREN would)."""
+    from tests.benchmarks.timing import timed_rss
+
+    _, big = timed_rss(
+        [sys.executable, "-c", "x = bytearray(200_000_000); x[::4096] = b'1' * len(x[::4096])"]
+    )
+    _, small = timed_rss([sys.executable, "-c", "pass"])
+    assert big > 200 and small < big / 2

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,18 +40,43 @@ def timed(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
     return seconds
 
 
+def timed_rss(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Like ``timed``, and the command's peak resident memory in MB (10^6 bytes).
+
+    ``os.wait4`` gives the rusage of this one child (and of the children it waited for: the peak is
+    the largest single process, as ``/usr/bin/time`` reports it), not of every child run so far as
+    ``getrusage(RUSAGE_CHILDREN)`` would.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    errors = proc.stderr.read()  # until the child closes it (it exits); a full pipe cannot block it
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {errors.decode()[-500:]}")
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return seconds, usage.ru_maxrss * unit / 1e6
+
+
 def round_robin(
-    cases: dict[str, Callable[[], float]], rounds: int, before_each: Callable[[], None] | None = None
+    cases: dict[str, Callable[[], float]],
+    rounds: int,
+    before_each: Callable[[], None] | None = None,
+    medians: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """Run each case once per round, in turn; return the best time of each."""
-    best: dict[str, float] = {}
+    """Run each case once per round, in turn; return the best time of each (and fill ``medians``)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, case in cases.items():
             if before_each is not None:
                 before_each()
-            seconds = case()
-            best[name] = min(best.get(name, float("inf")), seconds)
-    return best
+            times[name].append(case())
+    if medians is not None:
+        medians.update({name: statistics.median(seen) for name, seen in times.items()})
+    return {name: min(seen) for name, seen in times.items()}
 
 
 def fresh(path: Path) -> None:
