@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.files.copy_data import CopyCancelled as CopyCancelled  # where callers catch it
+from engine.files.copy_data import copy_data as _copy_data
 from engine.files.flush import flush_descriptors, fsync_folder
 from engine.files.pacing import Pacer
 
@@ -25,19 +27,12 @@ log = logging.getLogger("rearguard.files")
 
 TEMP_PREFIX = ".~rg."
 TEMP_SUFFIX = ".part"
-_CHUNK = 8 * 1024 * 1024
-_SMALL = 1024 * 1024
-_HAS_SENDFILE = hasattr(os, "sendfile")
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _UTIME_FD = os.utime in os.supports_fd
 
 
 class ChangedWhileCopying(OSError):
     """The source file changed size or time while it was copied."""
-
-
-class CopyCancelled(Exception):
-    """The copy stopped because the run was cancelled; the temporary file is removed."""
 
 
 def is_temp_name(name: str) -> bool:
@@ -84,57 +79,6 @@ def _remove_quietly(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
-
-
-def _copy_data(
-    src_fd: int,
-    dst_fd: int,
-    size: int,
-    cancel: threading.Event | None,
-    progress: Callable[[int], None] | None,
-    pace: Pacer | None = None,
-) -> int:
-    """Copy ``src_fd`` to ``dst_fd`` until EOF; returns bytes copied.
-
-    ``pace`` is called after every block (pause and bandwidth limit; see ``engine.files.pacing``).
-    """
-    done = 0
-    chunk = _CHUNK if pace is None else pace.block
-    if _HAS_SENDFILE and sys.platform != "win32":  # (the platform test tells mypy too)
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise CopyCancelled()
-            try:
-                sent = os.sendfile(dst_fd, src_fd, done, chunk)
-            except OSError as error:
-                if done == 0 and error.errno in (22, 38):  # EINVAL/ENOSYS: fall back to read/write
-                    break
-                raise
-            if sent == 0:
-                return done
-            done += sent
-            if pace is not None:
-                pace(sent)
-            if done == size and size < chunk:
-                return done  # small file complete: skip the extra call that would return 0
-            if progress is not None and size >= _SMALL:
-                progress(done)
-    os.lseek(src_fd, done, os.SEEK_SET)
-    while True:
-        if cancel is not None and cancel.is_set():
-            raise CopyCancelled()
-        block = os.read(src_fd, chunk)
-        if not block:
-            return done
-        view = memoryview(block)
-        while view:
-            written = os.write(dst_fd, view)
-            view = view[written:]
-        done += len(block)
-        if pace is not None:
-            pace(len(block))
-        if progress is not None and size >= _SMALL:
-            progress(done)
 
 
 @dataclass(slots=True)
