@@ -40,15 +40,32 @@ def timed(argv: Sequence[str], env: dict[str, str] | None = None) -> float:
     return seconds
 
 
+GNU_TIME = "/usr/bin/time"
+
+
+def _gnu_time() -> bool:
+    """True when /usr/bin/time is GNU time (``-f %M``: its child's peak RSS in KiB)."""
+    try:
+        probe = subprocess.run([GNU_TIME, "-f", "%M", "true"], capture_output=True, check=False, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0 and probe.stderr.strip().isdigit()
+
+
 def timed_rss(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Like ``timed``, and the command's peak resident memory in MB (10^6 bytes).
 
-    ``os.wait4`` gives the rusage of this one child (and of the children it waited for: the peak is
-    the largest single process, as ``/usr/bin/time`` reports it), not of every child run so far as
-    ``getrusage(RUSAGE_CHILDREN)`` would.
+    Measured by GNU time where there is one: a process's peak counts the memory of the process it
+    was started from until its exec (Linux carries it over), so it is started from the small ``time``
+    rather than from this Python. Elsewhere ``os.wait4`` gives this one child's peak (not that of
+    every child so far, as ``getrusage(RUSAGE_CHILDREN)`` would), which may include this process's.
+    The peak is that of the largest single process, as ``time`` reports it. The timing includes
+    ``time``'s own start (about a millisecond).
     """
+    gnu = _gnu_time()
+    command = [GNU_TIME, "-f", "\n%M", *argv] if gnu else list(argv)
     start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
     errors = proc.stderr.read()  # until the child closes it (it exits); a full pipe cannot block it
     _, status, usage = os.wait4(proc.pid, 0)
@@ -57,6 +74,8 @@ def timed_rss(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[f
     proc.stderr.close()
     if proc.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {errors.decode()[-500:]}")
+    if gnu:
+        return seconds, int(errors.decode().rsplit("\n", 2)[-2].strip()) * 1024 / 1e6
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     return seconds, usage.ru_maxrss * unit / 1e6
 
