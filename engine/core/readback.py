@@ -152,10 +152,13 @@ class ReadBack:
     Items: ``done`` (read back, same as the source; or ``action="repair"``: copied again), ``failed``
     (a difference: missing, differs, unreadable), ``skipped`` (not comparable now, with the reason,
     e.g. changed since the last backup). ``files`` is how many files the target should hold.
+    ``same``: files read back and found alike that have no item (the sample after a run keeps only
+    the differences: 100,000 items of nothing to say cost 7 MB).
     """
 
     items: list[ItemResult] = field(default_factory=list)
     files: int = 0
+    same: int = 0
 
     @property
     def differences(self) -> list[ItemResult]:
@@ -163,4 +166,4 @@ class ReadBack:
 
     @property
     def read(self) -> int:
-        return sum(1 for item in self.items if item.status == "done" or item.status == "failed")
+        return self.same + sum(1 for item in self.items if item.status == "done" or item.status == "failed")

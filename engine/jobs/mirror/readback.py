@@ -149,10 +149,12 @@ def read_back(
     last = ctx.state.last_run(ctx.name, good=True)
     since = datetime.fromisoformat(last.started) if last else None
     items, out_of_step = _pending(plan, since, standalone)
-    pending = {a.path for a in plan.actions}
+    pending: set[str] | None = None  # what the plan copies: built only when a slice is due
     wanted: dict[str, int] = {}
     for folder in plan.extra.get("matched_folders", []):
         if sample.wants_key(folder):
+            if pending is None:
+                pending = {a.path for a in plan.actions}
             for rel, size in _files_in(_path(source, folder), folder, filt):
                 if rel not in pending:
                     wanted[rel] = size
@@ -169,6 +171,7 @@ def read_back(
     if standalone:
         ctx.reporter(RunStarted(ctx.name, "mirror", len(wanted) + len(out_of_step), sum(wanted.values())))
     damaged: list[Action] = []
+    same = 0
     step = int(plan.extra.get("mtime_step_ns", 1))
     for rel, found in _compare_all(source, replica, sorted(wanted), step, ctx.cancel):
         if found.outcome == MOVED_ON:
@@ -182,8 +185,10 @@ def read_back(
             item = ItemResult(rel, VERIFY, "failed", f"{found.outcome}: {found.detail}")
             if found.outcome in (DIFFERS, MISSING):
                 damaged.append(Action(ActionKind.REPLACE, rel, wanted[rel]))
-        if standalone or item.status != "done":
-            ctx.reporter(ItemFinished(item.path, item.action, item.status, item.bytes, item.message))
+        if not standalone and item.status == "done":
+            same += 1  # after a run only the differences are items
+            continue
+        ctx.reporter(ItemFinished(item.path, item.action, item.status, item.bytes, item.message))
         items.append(item)
     for action in out_of_step:
         what = "missing on the replica" if action.kind is ActionKind.COPY else "differs in size or time"
@@ -191,7 +196,7 @@ def read_back(
         damaged.append(Action(ActionKind.REPLACE, action.path, action.bytes, mtime_ns=action.mtime_ns))
     if repair and damaged and not ctx.cancel.is_set():
         items += _repair(ctx, source, replica, damaged)
-    return ReadBack(items, files)
+    return ReadBack(items, files, same)
 
 
 def _repair(ctx: RunContext, source: str, replica: str, damaged: list[Action]) -> list[ItemResult]:
