@@ -124,8 +124,9 @@ def _readback_cost(work: Path, small: Path, dst: Path, env: dict[str, str], roun
     """A no-change run of a profile with ``verify = "off"`` against the same with the default sample.
 
     One profile, its ``verify`` key switched between timings (two profiles cannot share a replica).
-    The sample is what a run reads back: the slices due since the last run (runs back to back owe
-    none, so this is the least, one slice, of 720) — the cost a frequent schedule pays every time.
+    The sample is what a run reads back: the slices the time since the last sample earned. Runs
+    back to back owe none, so before each sampled run the last sample is moved an hour back in the
+    state database: one slice of 720 (30-day cycle), what a profile run every hour pays each time.
     """
     profile = work / "home" / "profiles" / "bench.toml"
     profile.parent.mkdir(parents=True, exist_ok=True)
@@ -135,10 +136,30 @@ def _readback_cost(work: Path, small: Path, dst: Path, env: dict[str, str], roun
             f'kind = "mirror"\n[mirror]\nsource = "{small}"\nreplica = "{dst}"\nverify = "{mode}"\n',
             encoding="utf-8",
         )
+        if mode == "sample":
+            _hour_since_last_sample(work / "home", "bench")
         return timed([sys.executable, "-m", "engine", "run", "bench"], env)
 
     run("off")  # warm-up, uncounted
     return round_robin({"verify off": lambda: run("off"), "verify sample": lambda: run("sample")}, rounds)
+
+
+def _hour_since_last_sample(home: Path, profile: str) -> None:
+    """As if the profile's last read-back sample was an hour ago (one slice is due)."""
+    import sqlite3
+    from datetime import datetime, timedelta
+
+    db = next(home.rglob("state.db"), None)
+    if db is None:
+        return
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT last_sample FROM readback WHERE profile = ?", (profile,)).fetchone()
+        if row and row[0]:
+            earlier = datetime.fromisoformat(row[0]) - timedelta(hours=1)
+            conn.execute(
+                "UPDATE readback SET last_sample = ? WHERE profile = ?", (earlier.isoformat(), profile)
+            )
+    conn.close()
 
 
 def ratios(results: dict[str, object]) -> dict[str, float]:
