@@ -41,7 +41,7 @@ bench: install
 	$(BIN)/python tests/benchmarks/bench_mirror.py --files $${BENCH_FILES:-100000}
 	$(BIN)/python tests/benchmarks/bench_rclone.py --files $${BENCH_FILES:-100000}
 	$(TEST_ENV) $(BIN)/python tests/benchmarks/bench_gui.py --files $${BENCH_FILES:-100000}
-	$(TEST_ENV) $(BIN)/python -m pytest tests/benchmarks -m bench -s
+	$(TEST_ENV) $(BIN)/python -m pytest tests/benchmarks -m bench -s -k "not full_size"  # bench_rclone.py ran above
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ def test_rclone_benchmark_runs_and_reports_ratios(tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.bench
+@pytest.mark.timeout(1800)  # the seeding and 3 rounds at 100,000 files take minutes
 def test_rclone_benchmark_full_size(request: pytest.FixtureRequest) -> None:
     """``pytest -m bench`` (or ``make bench``): 100,000 files unless BENCH_FILES says otherwise."""
     if "bench" not in str(request.config.getoption("markexpr") or ""):
