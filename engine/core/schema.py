@@ -5,7 +5,7 @@ forms and the docs all read. Types are strict (a TOML string is never taken for 
 keys are problems, and every problem is reported at once with its place, as pydantic did; the method
 names follow pydantic's (``model_validate``, ``model_dump``, ``model_copy``, ``model_fields``).
 
-Why not pydantic: importing it and building its schemas cost 75 ms of every run's start, a third of
+Why not pydantic: importing it and building its schemas cost 75 ms of every run's start, a quarter of
 a whole no-change run over 20,000 files. The types a profile uses are few (str, bool, int, float,
 a list of str, a fixed set of words, a section, each maybe unset); this module checks exactly those.
 """
