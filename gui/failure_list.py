@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,41 +22,24 @@ from PySide6.QtWidgets import (
 
 from engine.core.report import ItemResult
 from gui.icons import state_icon
+from gui.row_table import Index, RowTable
 
-Index = QModelIndex | QPersistentModelIndex
 PATH, ACTION, RESULT, REASON = range(4)
 WRAP_LIMIT = 300  # rows measured for wrapping; beyond, rows stay one line (the pane shows all)
 
 
-class FailureModel(QAbstractTableModel):
-    COLUMNS = ("Path", "Action", "Result", "Reason")
-
+class FailureModel(RowTable):
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.items: list[ItemResult] = []
+        super().__init__(("Path", "Action", "Result", "Reason"), parent)
+        self.rows: list[ItemResult] = []
 
     def set_items(self, items: list[ItemResult]) -> None:
-        self.beginResetModel()
-        self.items = items
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+        self.set_rows(items)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        item = self.items[index.row()]
+        item = self.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return (item.path, item.action, item.status, item.message)[index.column()]
         if role == Qt.ItemDataRole.DecorationRole and index.column() == RESULT:
@@ -150,8 +133,8 @@ class FailureList(QWidget):
             self.table.setCurrentIndex(self.model.index(0, 0))
 
     def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid() and current.row() < len(self.model.items):
-            self.detail.setPlainText(describe_failure(self.model.items[current.row()]))
+        if current.isValid() and current.row() < len(self.model.rows):
+            self.detail.setPlainText(describe_failure(self.model.rows[current.row()]))
         else:
             self.detail.clear()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -25,43 +25,28 @@ from engine.core.state import RunRow, StateDB
 from gui.history_chart import HistoryChart
 from gui.icons import state_icon
 from gui.profile_list import STATUS_WORDS
+from gui.row_table import Index, RowTable
 from gui.when import describe, describe_eta, parse_stamp
 
 COLUMNS = ("Started", "Duration", "Result", "Run", "Trigger", "Done", "Skipped", "Failed", "Size", "Reason")
-Index = QModelIndex | QPersistentModelIndex
 _NUMERIC = {1, 5, 6, 7, 8}
 MARKS = {"interrupted": "warning"}
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(RowTable):
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.runs: list[RunRow] = []
+        super().__init__(COLUMNS, parent)
+        self.rows: list[RunRow] = []
         self.now = datetime.now().astimezone()
 
     def set_runs(self, runs: list[RunRow]) -> None:
-        self.beginResetModel()
-        self.runs = runs
         self.now = datetime.now().astimezone()
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.runs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        self.set_rows(runs)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        run = self.runs[index.row()]
+        run = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(run, column)

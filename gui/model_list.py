@@ -11,21 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from engine.core.plan import Action, Plan
 from gui.icons import state_icon
+from gui.row_table import Index, RowTable
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Model", "Last edit", "In window", "Status", "Reason")
 MODEL, LAST_EDIT, IN_WINDOW, STATUS, REASON = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -69,28 +62,13 @@ def model_rows(plan: Plan) -> list[ModelRow]:
     return sorted(rows, key=lambda r: r.row)
 
 
-class ModelTable(QAbstractTableModel):
+class ModelTable(RowTable):
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(COLUMNS, parent)
         self.rows: list[ModelRow] = []
 
     def set_plan(self, plan: Plan) -> None:
-        self.beginResetModel()
-        self.rows = model_rows(plan)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        self.set_rows(model_rows(plan))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -192,7 +192,7 @@ class ReportView(QWidget):
         ]
         if self.reason_text:
             lines.append(f"reason: {self.reason_text}")
-        lines += [f"{i.status}: {i.action} {i.path}: {i.message}" for i in self.failures.items]
+        lines += [f"{i.status}: {i.action} {i.path}: {i.message}" for i in self.failures.rows]
         return "\n".join(lines)
 
 

@@ -46,7 +46,7 @@ def test_duplicate_rename_and_delete(
         assert [r.profile for r in db.runs()] == ["Documents"]  # the history came along
     finally:
         db.close()
-    assert [r.status for r in window.history.model.runs] == ["ok"]
+    assert [r.status for r in window.history.model.rows] == ["ok"]
 
     dialogs.answers = [Button.No]
     window.delete_action.trigger()

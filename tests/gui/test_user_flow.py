@@ -119,4 +119,4 @@ def test_create_preview_run_and_cancel(
     assert row.mark == "cancelled" and "cancelled" in row.line(window.list_model.now)
 
     # History lists both runs, newest first.
-    assert [r.status for r in window.history.model.runs] == ["cancelled", "ok"]
+    assert [r.status for r in window.history.model.rows] == ["cancelled", "ok"]
