@@ -175,6 +175,24 @@ def place_problem(
     return None
 
 
+def show_banner(banner: QLabel, saved: str, file_problems: list[str], loose: list[str]) -> None:
+    """The banner over a form: the problems of the file as saved (``saved`` names it), then the
+    problems no field shows; hidden when there are none."""
+    lines = []
+    if file_problems:
+        lines.append(
+            f"<b>{saved} has problems</b> (the form shows what could be read; Save writes a corrected file):"
+        )
+        lines += [f"• {_as_html(p)}" for p in file_problems]
+    lines += [f"⚠ {_as_html(p)}" for p in loose]
+    banner.setText("<br>".join(lines))
+    banner.setVisible(bool(lines))
+
+
+def _as_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
+
+
 def show_problems(
     fields: dict[tuple[str | None, str], FieldEditor], section_errors: dict[str, QLabel], problems: list[str]
 ) -> list[str]:

@@ -45,6 +45,7 @@ from engine.notify.settings import (
     save_notifications,
 )
 from engine.tools.redact import redact
+from gui.kind_form import show_banner
 from gui.notify_form import NotifyForm
 from gui.when import describe, parse_stamp
 
@@ -195,16 +196,7 @@ class NotificationsDialog(QDialog):
         self.timer.stop()
         self.problems = notification_problems(self.form.values())
         loose = self.form.show_problems(self.problems)
-        lines = []
-        if self.file_problems:
-            lines.append(
-                "<b>notifications.toml has problems</b> (the form shows what could be read; "
-                "Save writes a corrected file):"
-            )
-            lines += [f"• {_escape(p)}" for p in self.file_problems]
-        lines += [f"⚠ {_escape(p)}" for p in loose]
-        self.banner.setText("<br>".join(lines))
-        self.banner.setVisible(bool(lines))
+        show_banner(self.banner, "notifications.toml", self.file_problems, loose)
         self._update_buttons()
         return self.problems
 
@@ -354,7 +346,3 @@ class NotificationsDialog(QDialog):
         self.timer.stop()
         self.pool.shutdown(wait=False)
         super().done(result)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")

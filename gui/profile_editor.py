@@ -41,7 +41,7 @@ from engine.core.profiles import (
     validate_spec,
 )
 from gui.form_fields import LABEL_WIDTH
-from gui.kind_form import KindForm, place_problem
+from gui.kind_form import KindForm, place_problem, show_banner
 
 VALIDATE_DELAY_MS = 150
 
@@ -304,17 +304,7 @@ class ProfileEditor(QWidget):
         return None
 
     def _show_banner(self, loose: list[str]) -> None:
-        lines = []
-        if self.file_problems:
-            lines.append(
-                "<b>The saved file has problems</b> (the form shows what could be read; "
-                "Save writes a corrected file):"
-            )
-            lines += [f"• {_escape(p)}" for p in self.file_problems]
-        if loose:
-            lines += [f"⚠ {_escape(p)}" for p in loose]
-        self.banner.setText("<br>".join(lines))
-        self.banner.setVisible(bool(lines))
+        show_banner(self.banner, "The saved file", self.file_problems, loose)
 
     def _set_dirty(self, dirty: bool) -> None:
         if dirty != self._dirty:
@@ -382,7 +372,3 @@ class ProfileEditor(QWidget):
         self.name.blockSignals(blocked)
         self._set_dirty(False)
         self.validate()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
