@@ -130,6 +130,17 @@ def install_actions(window: Window) -> None:
     _build_menus(window)
 
 
+def _run_actions(window: Window) -> tuple[QAction, ...]:
+    """What acts on the selected profile's run, in the order the toolbar and both menus show it."""
+    return (
+        window.run_action,
+        window.preview_action,
+        window.verify_action,
+        window.cancel_action,
+        window.pause_run_action,
+    )
+
+
 def _build_toolbar(window: Window) -> None:
     style = window.style()
     pix = style.StandardPixmap
@@ -137,11 +148,8 @@ def _build_toolbar(window: Window) -> None:
     toolbar.setObjectName("mainToolbar")
     toolbar.setMovable(False)
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    toolbar.addAction(window.run_action)
-    toolbar.addAction(window.preview_action)
-    toolbar.addAction(window.verify_action)
-    toolbar.addAction(window.cancel_action)
-    toolbar.addAction(window.pause_run_action)
+    for action in _run_actions(window):
+        toolbar.addAction(action)
     toolbar.addSeparator()
     window.new_menu = QMenu("&New", window)
     for action in window.new_actions.values():
@@ -173,13 +181,7 @@ def _build_menus(window: Window) -> None:
     profile.addSeparator()
     profile.addAction(window.quit_action)
     run = bar.addMenu("&Run")
-    for action in (
-        window.run_action,
-        window.preview_action,
-        window.verify_action,
-        window.cancel_action,
-        window.pause_run_action,
-    ):
+    for action in _run_actions(window):
         run.addAction(action)
     run.addSeparator()
     for action in (window.pause_action, window.parallel_action, window.autostart_action):
@@ -198,11 +200,7 @@ def show_list_menu(window: Window, pos: QPoint) -> None:
         return
     menu = QMenu(window)
     for action in (
-        window.run_action,
-        window.preview_action,
-        window.verify_action,
-        window.cancel_action,
-        window.pause_run_action,
+        *_run_actions(window),
         None,
         window.duplicate_action,
         window.rename_action,
