@@ -31,7 +31,7 @@ from engine.core.report import ItemResult
 from engine.files.atomic import is_temp_name
 from engine.files.compare import CHANGED, DIFFERS, MISSING, MOVED_ON, SAME, Comparison, compare_files
 from engine.jobs.mirror.apply import Mirror
-from engine.jobs.mirror.walk import STATE_DIR, mtime_equal
+from engine.jobs.mirror.walk import STATE_DIR, child_path, mtime_equal
 
 VERIFY, REPAIR = "verify", "repair"
 READERS = 4  # files compared at once: reads wait on the disk (or, just written, on the page cache)
@@ -65,8 +65,7 @@ def _path(root: str, rel: str) -> str:
     """``root`` joined with a ``/``-separated relative path (called per file: no os.path.join)."""
     if not rel:
         return root
-    tail = rel if _SLASH_IS_SEP else rel.replace("/", os.sep)
-    return root + tail if root.endswith(os.sep) else root + os.sep + tail
+    return child_path(root, rel if _SLASH_IS_SEP else rel.replace("/", os.sep))
 
 
 def _pending(plan: Plan, since: datetime | None, standalone: bool) -> tuple[list[ItemResult], list[Action]]:
