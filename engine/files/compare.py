@@ -8,6 +8,7 @@ time differs afterwards): the next verify reads it again.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ def compare_files(
 
     ``moved_on(source_stat, copy_stat)`` may say why the two are not comparable (the source was
     changed since the copy was made): then nothing is read. Plain descriptors and reads sized to
-    the file: a small file costs two opens, two reads per side and no buffer bigger than itself.
+    the file: a small file costs two opens, three fstats, one read per side and no buffer bigger
+    than itself; copies of another size differ without a read.
     """
     try:
         src = _open(source)
@@ -76,16 +78,18 @@ def _compare_fds(
     cancel: threading.Event | None,
     moved_on: Callable[[os.stat_result, os.stat_result], str | None] | None,
 ) -> Comparison:
-    before = os.fstat(src)
-    reason = moved_on(before, os.fstat(dst)) if moved_on is not None else None
+    before, copy = os.fstat(src), os.fstat(dst)
+    reason = moved_on(before, copy) if moved_on is not None else None
     if reason:
         return Comparison(MOVED_ON, reason)
-    result = _compare_open(src, dst, min(BLOCK, before.st_size + 1), cancel)
+    if not stat.S_ISREG(copy.st_mode):
+        return Comparison(UNREADABLE, "the copy cannot be read: it is not a file")
+    size = before.st_size
+    if copy.st_size != size:
+        return Comparison(DIFFERS, f"{copy.st_size:,} bytes on the target, {size:,} in the source")
+    result = _compare_open(src, dst, size, cancel)
     if result.outcome != UNREADABLE and _signature(os.fstat(src)) != _signature(before):
         return Comparison(CHANGED, "the source changed while it was read", result.bytes)
-    if result.outcome == DIFFERS and not result.detail:
-        sizes = f"{os.fstat(dst).st_size:,} bytes on the target, {before.st_size:,} in the source"
-        return Comparison(DIFFERS, sizes, result.bytes)
     return result
 
 
@@ -105,11 +109,17 @@ def _read(fd: int, size: int) -> bytes:
     return data
 
 
-def _compare_open(src: int, dst: int, block: int, cancel: threading.Event | None) -> Comparison:
+def _compare_open(src: int, dst: int, size: int, cancel: threading.Event | None) -> Comparison:
+    """Compare the ``size`` bytes both files have (fstat said so) in blocks of at most BLOCK.
+
+    No read past the end: a source that grows or shrinks meanwhile changes its size or time, which
+    the caller's second fstat sees; a copy that ends early is a difference.
+    """
     read = 0
-    while True:
+    while read < size:
         if cancel is not None and cancel.is_set():
             return Comparison(CHANGED, "cancelled", read)
+        block = min(BLOCK, size - read)
         try:
             a = _read(src, block)
         except OSError as error:
@@ -120,13 +130,13 @@ def _compare_open(src: int, dst: int, block: int, cancel: threading.Event | None
             return Comparison(UNREADABLE, _why(error, "copy"), read)
         if a != b:
             if len(a) != len(b):
-                return Comparison(DIFFERS, "", read + len(a))
+                return Comparison(DIFFERS, "it ends before the source does", read + len(a))
             at = read + next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
             return Comparison(DIFFERS, f"content differs from byte {at:,}", read + len(a))
-        if len(a) < block:  # _read returns less only at the end: both ended, alike
+        if len(a) < block:  # the source ended early: it shrank while read (its fstat shows it)
             return Comparison(SAME, "", read + len(a))
-        read += len(a)
-        block = BLOCK  # the file grew past what fstat said: go on in full blocks
+        read += block
+    return Comparison(SAME, "", read)
 
 
 def _why(error: OSError, side: str) -> str:
