@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from engine.core.plan import Action, ActionKind
 from engine.files import atomic, flush
 from engine.files.atomic import InstallBatch, copy_file_atomic, is_temp_name
+from engine.jobs.mirror.apply import CHUNK_BYTES, _chunks_by_folder
 from tests.engine.flush_recorder import Recorder
 from tests.engine.mirror.conftest import MirrorRun
 from tests.engine.mirror.trees import make_tree, snapshot
@@ -264,3 +266,11 @@ def test_a_mirrored_link_has_its_folder_flushed(
     assert os.readlink(tmp_path / "dst" / "d" / "link") == "elsewhere"
     synced = {inode for op, inode, _ in recorder.events if op == "fsync"}
     assert os.stat(tmp_path / "dst" / "d").st_ino in synced
+
+
+def test_big_files_are_copied_side_by_side_and_a_folders_small_files_stay_together() -> None:
+    small = [Action(ActionKind.COPY, f"docs/note{i}.txt", 4096) for i in range(100)]
+    big = [Action(ActionKind.COPY, f"video/take{i}.mov", CHUNK_BYTES) for i in range(4)]
+    chunks = _chunks_by_folder(small + big, 64)
+    assert [len(c) for c in chunks] == [100, 1, 1, 1, 1]  # one folder's files never split by count
+    assert [a.path for c in chunks for a in c] == [a.path for a in small + big]
