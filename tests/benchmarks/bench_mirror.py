@@ -1,6 +1,6 @@
 """Mirror benchmark: ``rearguard mirror`` against rsync (and cp for large files), in the same run.
 
-    python tests/benchmarks/bench_mirror.py --files 100000 --large 4 --large-mib 256
+    python tests/benchmarks/bench_mirror.py --files 100000 --large 8 --large-mib 512
 
 Cases: initial copy of N small files (vs ``cp -a``, ``cp -a`` then ``sync``, and ``rsync -a``),
 no-change check of N and of --files-small files (vs ``rsync -a --delete``), large files (vs ``cp -a``
@@ -214,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--files-small", type=int, default=20_000, help="the small no-change tree (at most --files / 5)"
     )
-    parser.add_argument("--large", type=int, default=4, help="number of large files (0 = skip)")
-    parser.add_argument("--large-mib", type=int, default=256)
+    parser.add_argument("--large", type=int, default=8, help="number of large files (0 = skip)")
+    parser.add_argument("--large-mib", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument("--json", action="store_true")
