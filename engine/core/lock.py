@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +48,15 @@ else:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def host_name() -> str:
+    """This computer's name (POSIX: from uname, without importing socket on every run)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 def describe_holder(text: str) -> str:
     """Turn the lock file's JSON into words: ``pid 123 on host since 10:02 (rearguard run x)``."""
     try:
@@ -83,7 +91,7 @@ class ProfileLock:
             raise RunLocked(f"profile '{self.profile}' is already running: held by {holder}")
         info = {
             "pid": os.getpid(),
-            "host": socket.gethostname(),
+            "host": host_name(),
             "started": datetime.now(UTC).isoformat(),
             "command": self.command,
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import secrets
 import shutil
 import sys
 import threading
@@ -40,7 +39,7 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)
 
 
-_RUN_TOKEN = secrets.token_hex(3)
+_RUN_TOKEN = os.urandom(3).hex()  # (the secrets module costs a hashlib import)
 _counter = itertools.count()
 
 

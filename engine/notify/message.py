@@ -9,12 +9,12 @@ message and never a credential.
 from __future__ import annotations
 
 import html
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.core.lock import host_name
 from engine.core.report import RunReport, counts_text, human_bytes
 from engine.notify.alerts import Alert
 from engine.tools.redact import redact
@@ -82,7 +82,7 @@ class Message:
     more_failures: int = 0
     todo: str = ""
     log: str | None = None
-    host: str = field(default_factory=socket.gethostname)
+    host: str = field(default_factory=host_name)
     report: dict[str, Any] | None = None  # the object --json prints, for run messages
 
     @property

@@ -13,7 +13,7 @@ Never lost, never twice:
 from __future__ import annotations
 
 import json
-import secrets
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,7 +60,7 @@ def _row(values: Sequence[Any]) -> OutboxRow:
 
 
 def new_claim_token() -> str:
-    return secrets.token_hex(6)
+    return os.urandom(6).hex()
 
 
 def enqueue(

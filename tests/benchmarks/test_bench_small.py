@@ -19,7 +19,7 @@ def test_mirror_benchmark_runs_and_reports_ratios(tmp_path: Path, capsys: object
     )
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "ratio initial copy / cp -a" in out and "large files: cp speed share" in out
-    assert "read-back sample: share of a no-change run" in out
+    assert "read-back sample: share of a no-change run" in out and "(all outside the walk), median" in out
     assert "ratio no change, small tree / rsync -a --delete" in out or "rsync is not installed" in out
     assert "max RSS  nochange: rearguard" in out and "max RSS  initial copy: rearguard" in out
     goals = [line for line in out.splitlines() if line.lstrip().startswith("goal ")]

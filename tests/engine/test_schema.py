@@ -130,8 +130,8 @@ def test_a_run_starts_without_the_modules_only_some_runs_need() -> None:
         "import sys, engine.cli, engine.cli.run_commands, engine.jobs.mirror;"
         "from engine.core.profiles import parse_profile_text;"
         'parse_profile_text(\'kind="mirror"\\n[mirror]\\nsource="/a"\\nreplica="/b"\\n\', \'p\');'
-        "print(sorted(m for m in ('pydantic', 'pathspec', 'psutil', 'smtplib', 'ssl', 'urllib.request')"
-        " if m in sys.modules))"
+        "print(sorted(m for m in ('pydantic', 'pathspec', 'psutil', 'smtplib', 'ssl', 'urllib.request',"
+        " 'socket', 'secrets', 'multiprocessing', 'concurrent.futures.thread') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

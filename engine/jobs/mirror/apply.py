@@ -17,7 +17,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from engine.core import testhooks
 from engine.core.context import RunContext
@@ -244,6 +243,8 @@ class Mirror:
             for chunk in chunks:
                 results.extend(self._copy_chunk(chunk))
             return results
+        from concurrent.futures import ThreadPoolExecutor  # not imported by a run with nothing to do
+
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="mirror") as pool:
             for part in pool.map(self._copy_chunk, chunks):
                 results.extend(part)

@@ -8,7 +8,6 @@ Used only where fork is safe: Linux, from a process with a single thread (the CL
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
@@ -75,6 +74,8 @@ def compare_trees_fast(
     ]
     global _job
     _job = (filt, delete, mtime_step)
+    import multiprocessing  # only for a big walk: not on the path of every run
+
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
     try:
         for part in pool.imap(_walk_share, shares):

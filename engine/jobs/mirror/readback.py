@@ -17,7 +17,6 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from itertools import chain
 
@@ -135,6 +134,8 @@ def _compare_all(
         for part in parts:
             yield from chunk(part)
         return
+    from concurrent.futures import ThreadPoolExecutor  # not imported by a run with nothing to do
+
     with ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read-back") as pool:
         # At most readers * 2 chunks wait at once (memory stays flat for a 100,000-file sample).
         waiting = deque(pool.submit(chunk, part) for part in parts[: readers * 2])
