@@ -165,20 +165,19 @@ def read_back(
             for rel, size in _files_in(_path(source, folder), folder, filt):
                 if rel not in pending:
                     wanted[rel] = size
-    written = _written_files(plan, sample.written, wanted)
+    written, written_bytes = _written_files(plan, sample.written, wanted)
     files = int(plan.extra.get("source_files", 0)) or len(wanted)
     count = len(wanted) + len(written)
     ctx.reporter(PhaseChanged("read back", f"reading {count:,} file(s) back from {replica}"))
     if standalone:
-        total = sum(wanted.values()) + sum(written.values())
+        total = sum(wanted.values()) + written_bytes
         ctx.reporter(RunStarted(ctx.name, "mirror", count + len(out_of_step), total))
-    wanted.update(written)
     damaged: list[Action] = []
     same = 0
     step = int(plan.extra.get("mtime_step_ns", 1))
     compared = chain(
-        _compare_all(source, replica, sorted(wanted.keys() - written.keys()), step, ctx.cancel, READERS),
-        _compare_all(source, replica, sorted(written), step, ctx.cancel, READERS_IN_MEMORY),
+        _compare_all(source, replica, sorted(wanted), step, ctx.cancel, READERS),
+        _compare_all(source, replica, written, step, ctx.cancel, READERS_IN_MEMORY),
     )
     for rel, found in compared:
         if found.outcome == MOVED_ON:
@@ -191,7 +190,7 @@ def read_back(
         else:
             item = ItemResult(rel, VERIFY, "failed", f"{found.outcome}: {found.detail}")
             if found.outcome in (DIFFERS, MISSING):
-                damaged.append(Action(ActionKind.REPLACE, rel, wanted[rel]))
+                damaged.append(Action(ActionKind.REPLACE, rel, wanted.get(rel, 0)))
         if not standalone and item.status == "done":
             same += 1  # after a run only the differences are items
             continue
@@ -206,19 +205,26 @@ def read_back(
     return ReadBack(items, files, same)
 
 
-def _written_files(plan: Plan, written: frozenset[str], wanted: dict[str, int]) -> dict[str, int]:
-    """Size by path of the regular files the run wrote (the plan's copies), not already ``wanted``."""
+def _written_files(plan: Plan, written: frozenset[str], wanted: dict[str, int]) -> tuple[list[str], int]:
+    """The regular files the run wrote (the plan's copies, in its order) not already ``wanted``; their bytes.
+
+    A list, not a map: after a first copy of 100,000 files it holds 0.8 MB where a dict held 4 MB.
+    """
     if not written:
-        return {}
-    return {
-        action.path: action.bytes
-        for action in plan.actions
-        if action.path in written
-        and action.path not in wanted
-        and not action.is_dir
-        and action.kind in (ActionKind.COPY, ActionKind.REPLACE)
-        and not (action.detail and "link" in dict(action.detail))
-    }
+        return [], 0
+    paths: list[str] = []
+    size = 0
+    for action in plan.actions:
+        if (
+            action.path in written
+            and action.path not in wanted
+            and not action.is_dir
+            and action.kind in (ActionKind.COPY, ActionKind.REPLACE)
+            and not (action.detail and "link" in dict(action.detail))
+        ):
+            paths.append(action.path)
+            size += action.bytes
+    return paths, size
 
 
 def _repair(ctx: RunContext, source: str, replica: str, damaged: list[Action]) -> list[ItemResult]:
