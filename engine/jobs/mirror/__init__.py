@@ -19,7 +19,7 @@ from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.files.atomic import remove_leftovers
 from engine.jobs.mirror import readback
-from engine.jobs.mirror.apply import Mirror
+from engine.jobs.mirror.apply import Mirror, real_path
 from engine.jobs.mirror.parallel_walk import compare_trees_fast
 from engine.jobs.mirror.safety import check_folders, check_plan
 from engine.jobs.mirror.versions import prune_versions
@@ -129,7 +129,7 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
     for result in results:
         action = by_path.get(result.path)
         if result.status == "done" and action is not None and action.mtime_ns is not None:
-            problem = _verify_file(os.path.join(replica, *action.path.split("/")), action, step)
+            problem = _verify_file(real_path(replica, action.path), action, step)
             if problem:
                 result = ItemResult(result.path, result.action, "failed", problem, 0)
         checked.append(result)

@@ -46,7 +46,7 @@ CHUNK_BYTES = 64 * 1024 * 1024  # ...or fewer files when they are big: large fil
 _SEP = os.sep
 
 
-def _real(root: str, rel: str) -> str:
+def real_path(root: str, rel: str) -> str:
     """The OS path of a plan path (``/``-separated, already checked to stay inside)."""
     return root + _SEP + (rel if _SEP == "/" else rel.replace("/", _SEP))
 
@@ -88,7 +88,7 @@ class Mirror:
 
     def _set_aside(self, rel: str) -> None:
         """Move the replica's current entry at ``rel`` out of the way (to versions, or delete)."""
-        path = _real(self.replica, rel)
+        path = real_path(self.replica, rel)
         if not os.path.lexists(path):
             return
         if self.versions:
@@ -123,8 +123,8 @@ class Mirror:
             try:
                 if action.kind is ActionKind.REPLACE:
                     self._set_aside(action.path)
-                os.mkdir(_real(self.replica, action.path))
-                parents[_real(self.replica, parent) if parent else self.replica] = None
+                os.mkdir(real_path(self.replica, action.path))
+                parents[real_path(self.replica, parent) if parent else self.replica] = None
                 status, message = "done", ""
             except FileExistsError:
                 status, message = "done", ""
@@ -142,7 +142,7 @@ class Mirror:
     def _copy_one(self, action: Action, batch: InstallBatch, index: int) -> ItemResult | None:
         """Copy one file into ``batch`` (None: staged, installed with the batch) or say why not."""
         rel, kind = action.path, action.kind.value
-        target = _real(self.replica, rel)
+        target = real_path(self.replica, rel)
         before: Callable[[], None] | None = (
             (lambda: self._set_aside(rel)) if action.kind is ActionKind.REPLACE else None
         )
@@ -164,7 +164,7 @@ class Mirror:
                     self.report(ItemProgress(rel, done, total))
 
             copy_file_atomic(
-                _real(self.source, rel),
+                real_path(self.source, rel),
                 target,
                 expect_size=action.bytes,
                 expect_mtime_ns=action.mtime_ns or 0,
@@ -185,7 +185,7 @@ class Mirror:
 
     def _missing(self, action: Action, error: OSError) -> ItemResult:
         rel, kind = action.path, action.kind.value
-        if not os.path.lexists(_real(self.source, rel)):
+        if not os.path.lexists(real_path(self.source, rel)):
             if not os.path.isdir(self.source):  # the share or disk went away, not just this file
                 return ItemResult(rel, kind, "failed", SOURCE_GONE)
             return ItemResult(rel, kind, "skipped", "no longer in the source")
