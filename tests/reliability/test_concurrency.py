@@ -186,7 +186,8 @@ def test_a_repeating_schedule_skips_a_busy_slot_and_goes_on(
 ) -> None:
     rig = MirrorRig.make(folders, tmp_path, seed=55, files=30)
     _profile_file(folders, rig)
-    env = {**os.environ, "REARGUARD_HOME": str(home), cli.TIME_SCALE_ENV: str(15 * 60 / 0.4)}  # 15 min: 0.4 s
+    slot = 1.2  # seconds for 15 minutes: a 30-file run fits in a slot even on a loaded machine
+    env = {**os.environ, "REARGUARD_HOME": str(home), cli.TIME_SCALE_ENV: str(15 * 60 / slot)}
     loop = subprocess.Popen(
         engine_argv("run", NAME, "--every", "15m", "--max", "4"),
         cwd=ROOT,
@@ -195,13 +196,38 @@ def test_a_repeating_schedule_skips_a_busy_slot_and_goes_on(
         stderr=subprocess.PIPE,
         text=True,
     )
+    err_lines: list[str] = []
+    skipped = threading.Event()
+
+    def read_errors() -> None:
+        assert loop.stderr is not None
+        for line in loop.stderr:
+            err_lines.append(line)
+            if "this run skipped" in line:
+                skipped.set()
+
+    reader = threading.Thread(target=read_errors, daemon=True)
+    reader.start()
     deadline = time.monotonic() + 30
     while not folders.state_db.exists() or run_statuses(folders, NAME).count("ok") < 1:
         assert time.monotonic() < deadline and loop.poll() is None
         time.sleep(0.01)
-    with ProfileLock(folders.locks, NAME, command="a run from the window"):  # busy for the next slot
-        time.sleep(0.6)
-    out, err = loop.communicate(timeout=60)
+    while True:  # between two runs of the loop (it may have started the second already)
+        try:
+            busy = ProfileLock(folders.locks, NAME, command="a run from the window")
+            busy.acquire()
+            break
+        except RunLocked:
+            assert time.monotonic() < deadline and loop.poll() is None
+            time.sleep(0.01)
+    try:  # busy until the loop's next slot finds it so, however late that comes
+        assert skipped.wait(30), "".join(err_lines)
+    finally:
+        busy.release()
+    out = loop.stdout.read() if loop.stdout else ""
+    loop.wait(timeout=60)
+    reader.join(timeout=10)
+    err = "".join(err_lines)
     scale.count("concurrency.schedule_slot_while_busy")
     assert loop.returncode == 0, (out, err)
     assert "skipped" in err and "a run from the window" in err, err
