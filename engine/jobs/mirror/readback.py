@@ -29,8 +29,9 @@ from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.files.atomic import is_temp_name
 from engine.files.compare import CHANGED, DIFFERS, MISSING, MOVED_ON, SAME, Comparison, compare_files
+from engine.files.listing import child_path
 from engine.jobs.mirror.apply import Mirror
-from engine.jobs.mirror.walk import STATE_DIR, child_path, mtime_equal
+from engine.jobs.mirror.walk import STATE_DIR, mtime_equal
 
 VERIFY, REPAIR = "verify", "repair"
 # Files compared at once. Reading from the disk, four readers keep it busy: `verify --full` of

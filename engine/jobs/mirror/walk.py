@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from engine.core.filters import PathFilter
 from engine.core.plan import Action, ActionKind
 from engine.files.atomic import TEMP_PREFIX, is_temp_name, temp_path_for
+from engine.files.listing import child_path, close_folder, list_entries, open_folder
 
 STATE_DIR = ".rearguard"  # in the replica's root: versions and markers; never compared
 CASE_INSENSITIVE = sys.platform in ("win32", "darwin")
@@ -69,32 +70,6 @@ class Walk:
     folders: list[str] = field(default_factory=list)  # folders present on both sides ("" = the root)
 
 
-# Listing a folder through its descriptor makes each entry's stat an fstatat() on that descriptor
-# instead of a lookup of the whole path again: the no-change walk of 100,000 files takes ~20 % less.
-# Such entries know only their name: paths are always built with child_path(), never entry.path.
-_BY_DESCRIPTOR = os.scandir in os.supports_fd and hasattr(os, "O_DIRECTORY")
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def child_path(folder: str, name: str) -> str:
-    return folder + name if folder.endswith(os.sep) else folder + os.sep + name
-
-
-def _open_folder(folder: str) -> int | None:
-    """A descriptor to list ``folder`` through (None where the OS lists only by path)."""
-    return os.open(folder, _DIR_FLAGS) if _BY_DESCRIPTOR else None
-
-
-def _listing(folder: str, fd: int | None) -> list[os.DirEntry[str]]:
-    with os.scandir(folder if fd is None else fd) as it:
-        return list(it)
-
-
-def _close(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)
-
-
 def _key(name: str) -> str:
     return name.casefold() if CASE_INSENSITIVE else name
 
@@ -146,7 +121,7 @@ def _scan_replica(
 ) -> dict[str, os.DirEntry[str]]:
     """The replica folder's entries by name key; temp leftovers and excluded entries set apart."""
     try:
-        entries = _listing(path, fd)
+        entries = list_entries(path, fd)
     except FileNotFoundError:
         return {}
     out = {e.name.casefold(): e for e in entries} if CASE_INSENSITIVE else {e.name: e for e in entries}
@@ -206,10 +181,10 @@ def walk_pairs(
         rel, src_dir, dst_dir = stack.pop()
         src_fd = dst_fd = None
         try:
-            src_fd = _open_folder(src_dir)
-            entries = sorted(_listing(src_dir, src_fd), key=_by_name)
+            src_fd = open_folder(src_dir)
+            entries = sorted(list_entries(src_dir, src_fd), key=_by_name)
         except OSError as error:
-            _close(src_fd)
+            close_folder(src_fd)
             walk.unreadable.append(rel or ".")
             walk.notes.append(
                 Action(
@@ -223,7 +198,7 @@ def walk_pairs(
         try:
             if dst_dir is not None:
                 try:
-                    dst_fd = _open_folder(dst_dir)
+                    dst_fd = open_folder(dst_dir)
                 except FileNotFoundError:
                     dst_fd = None
                 other = _scan_replica(dst_dir, walk, rel, use_filter, dst_fd)
@@ -231,8 +206,8 @@ def walk_pairs(
                 other = {}
             _plan_folder(walk, stack, entries, other, rel, src_dir, dst_dir, use_filter, delete, mtime_step)
         finally:
-            _close(src_fd)
-            _close(dst_fd)
+            close_folder(src_fd)
+            close_folder(dst_fd)
     return stack
 
 

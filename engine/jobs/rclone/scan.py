@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from engine.core.errors import Cancelled
 from engine.core.filters import PathFilter
+from engine.files.listing import child_path, close_folder, list_entries, open_folder
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RESERVED = ".rearguard"  # the versions folder on the remote; a source folder of that name would mix in
@@ -70,63 +71,85 @@ def scan_source(
     skip = {_norm(p) for p in never}
     skip_names = {os.path.basename(p) for p in skip}  # a cheap first test before normalising a path
     scan = Scan(rules=rules if rules.active else None)
-    files, left_out, failed = scan.files, scan.left_out, scan.failed
+    failed = scan.failed
     stack: list[tuple[str, str]] = [("", root)]
     while stack:
         rel_dir, path = stack.pop()
         if cancel is not None and cancel.is_set():
             raise Cancelled()
+        fd = None
         try:
-            entries = list(os.scandir(path))
+            fd = open_folder(path)
+            entries = list_entries(path, fd)
         except FileNotFoundError:
+            close_folder(fd)
             if rel_dir:
                 continue  # vanished since its parent was listed: gone, like its files
             scan.unreadable.append("")
             failed["."] = "the source folder cannot be read: it vanished"
             continue
         except OSError as error:
+            close_folder(fd)
             scan.unreadable.append(rel_dir.rstrip("/"))
             failed[rel_dir.rstrip("/") or "."] = f"folder cannot be read: {error.strerror or error}"
             continue
-        for entry in entries:
-            name = entry.name
-            key = name.lower() if _FOLD_CASE else name
-            if key in skip_names and _norm(entry.path) in skip:
-                continue
-            rel = rel_dir + name
-            # A name with a line break or undecodable bytes cannot go into rclone's file list.
-            problem = _name_problem(name) if not name.isascii() or not name.isprintable() else None
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if rule is not None and rule(rel, name, True):
-                        continue
-                    if rel == RESERVED:
-                        left_out[rel] = "reserved for Rearguard's versions on the remote"
-                    elif problem:
-                        left_out[rel] = problem
-                    else:
-                        stack.append((rel + "/", entry.path))
-                    continue
-                if rule is not None and rule(rel, name, False):
-                    continue
-                if not entry.is_file(follow_symlinks=False):
-                    if entry.is_symlink():
-                        left_out[rel] = "symbolic link (not followed)"
-                    continue  # sockets, fifos, devices
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue  # vanished between listing and looking: gone
-            except OSError as error:
-                # Not readable is not gone: reported, and its copy on the remote is kept. An entry
-                # that an exclude leaves out as a file is left out all the same.
-                if rule is None or not rule(rel, name, False):
-                    failed[rel] = f"cannot be read: {error.strerror or error}"
-                continue
-            if problem:
-                left_out[rel] = problem
-            else:
-                files[rel] = (st.st_size, st.st_mtime_ns)
+        try:
+            _scan_folder(scan, stack, entries, rel_dir, path, rule, skip, skip_names)
+        finally:
+            close_folder(fd)
     return scan
+
+
+def _scan_folder(
+    scan: Scan,
+    stack: list[tuple[str, str]],
+    entries: list[os.DirEntry[str]],
+    rel_dir: str,
+    path: str,
+    rule: Callable[[str, str, bool], bool] | None,
+    skip: set[str],
+    skip_names: set[str],
+) -> None:
+    """One folder's entries into ``scan``; its subfolders onto ``stack`` (entries know only their name)."""
+    files, left_out, failed = scan.files, scan.left_out, scan.failed
+    for entry in entries:
+        name = entry.name
+        key = name.lower() if _FOLD_CASE else name
+        if key in skip_names and _norm(child_path(path, name)) in skip:
+            continue
+        rel = rel_dir + name
+        # A name with a line break or undecodable bytes cannot go into rclone's file list.
+        problem = _name_problem(name) if not name.isascii() or not name.isprintable() else None
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if rule is not None and rule(rel, name, True):
+                    continue
+                if rel == RESERVED:
+                    left_out[rel] = "reserved for Rearguard's versions on the remote"
+                elif problem:
+                    left_out[rel] = problem
+                else:
+                    stack.append((rel + "/", child_path(path, name)))
+                continue
+            if rule is not None and rule(rel, name, False):
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                if entry.is_symlink():
+                    left_out[rel] = "symbolic link (not followed)"
+                continue  # sockets, fifos, devices
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # vanished between listing and looking: gone
+        except OSError as error:
+            # Not readable is not gone: reported, and its copy on the remote is kept. An entry
+            # that an exclude leaves out as a file is left out all the same.
+            if rule is None or not rule(rel, name, False):
+                failed[rel] = f"cannot be read: {error.strerror or error}"
+            continue
+        if problem:
+            left_out[rel] = problem
+        else:
+            files[rel] = (st.st_size, st.st_mtime_ns)
 
 
 def keeper(scan: Scan) -> Callable[[str], bool]:

@@ -17,7 +17,7 @@ from engine.core.folders import Folders
 from engine.core.runner import run_profile
 from engine.core.state import StateDB
 from engine.jobs import rclone as job
-from engine.jobs.rclone import index
+from engine.jobs.rclone import index, scan
 from engine.jobs.rclone.preflight import find_rclone
 from tests.engine.rclone.conftest import T0, Rig, Target, write_files
 from tests.fakes.rclone_server import free_port, obscure
@@ -112,15 +112,15 @@ def test_unreadable_folder_is_neither_uploaded_nor_deleted(
 ) -> None:
     write_files(local_rig.source, {"a.txt": "a", "locked/b.txt": "b", "c.txt": "c", "d.txt": "d"})
     local_rig.run()
-    real_scandir = os.scandir
+    real_open = scan.open_folder
 
-    def scandir(path: str) -> object:  # what a folder without read permission does (even for root)
+    def open_folder(path: str) -> int | None:  # what a folder without read permission does (even for root)
         if os.path.basename(path) == "locked":
             raise PermissionError(13, "Permission denied", path)
-        return real_scandir(path)
+        return real_open(path)
 
     with monkeypatch.context() as patch:
-        patch.setattr(os, "scandir", scandir)
+        patch.setattr(scan, "open_folder", open_folder)
         report = local_rig.run().report
     assert report is not None and report.exit_code == 1  # not all done: a folder was not read
     assert [(i.path, i.status) for i in report.items] == [("locked", "failed")]

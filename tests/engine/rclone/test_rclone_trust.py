@@ -19,7 +19,7 @@ import pytest
 
 from engine.core.report import RunReport
 from engine.core.runner import RunOutcome
-from engine.jobs.rclone import look
+from engine.jobs.rclone import look, scan
 from engine.jobs.rclone.preflight import find_rclone
 from engine.jobs.rclone.tally import DELETE_NOT_CONFIRMED, NOT_CONFIRMED
 from engine.jobs.rclone.upload import CONFIRMED_BY_LOOK
@@ -193,36 +193,28 @@ class _Entry:
         raise self._error
 
 
-class _Listing(list[Any]):
-    """What os.scandir returns, as a list: iterable and a context manager."""
-
-    def __enter__(self) -> _Listing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 @contextmanager
 def unreadable(
     monkeypatch: pytest.MonkeyPatch, files: dict[str, OSError], folders: dict[str, OSError]
 ) -> Iterator[None]:
     """The scan cannot stat ``files`` nor list ``folders`` (absolute paths), whoever runs it.
 
-    Tests run as root here, and for root ``chmod 000`` blocks nothing: os.scandir is patched.
+    Tests run as root here, and for root ``chmod 000`` blocks nothing: the scan's listing is patched.
     """
-    real = os.scandir
+    real_open, real_list = scan.open_folder, scan.list_entries
 
-    def scandir(path: Any = ".") -> Any:
-        if not isinstance(path, str):
-            return real(path)  # a descriptor: someone else's walk (tempfile's clean-up)
+    def open_folder(path: str) -> int | None:
         if path in folders:
             raise folders[path]
-        with real(path) as entries:
-            return _Listing(_Entry(e, files[e.path]) if e.path in files else e for e in entries)
+        return real_open(path)
+
+    def list_entries(path: str, fd: int | None) -> list[Any]:
+        entries = real_list(path, fd)
+        return [_Entry(e, files[f"{path}/{e.name}"]) if f"{path}/{e.name}" in files else e for e in entries]
 
     with monkeypatch.context() as patch:
-        patch.setattr(os, "scandir", scandir)
+        patch.setattr(scan, "open_folder", open_folder)
+        patch.setattr(scan, "list_entries", list_entries)
         yield
 
 
