@@ -272,5 +272,7 @@ def test_big_files_are_copied_side_by_side_and_a_folders_small_files_stay_togeth
     small = [Action(ActionKind.COPY, f"docs/note{i}.txt", 4096) for i in range(100)]
     big = [Action(ActionKind.COPY, f"video/take{i}.mov", CHUNK_BYTES) for i in range(4)]
     chunks = _chunks_by_folder(small + big, 64)
-    assert [len(c) for c in chunks] == [100, 1, 1, 1, 1]  # one folder's files never split by count
+    assert [len(c) for c in chunks] == [100, 1, 1, 1, 1]  # a folder's files together...
     assert [a.path for c in chunks for a in c] == [a.path for a in small + big]
+    crowded = [Action(ActionKind.COPY, f"flat/n{i}.txt", 200) for i in range(2500)]
+    assert [len(c) for c in _chunks_by_folder(crowded, 64)] == [1024, 1024, 452]  # ...up to 16 chunks' worth
