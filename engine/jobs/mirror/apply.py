@@ -32,6 +32,7 @@ from engine.files.atomic import (
     make_symlink_atomic,
 )
 from engine.files.flush import fsync_folder
+from engine.files.listing import child_path
 from engine.files.pacing import Pacer, TokenBucket
 from engine.jobs.mirror.versions import move_to_versions, remove_entry
 
@@ -47,8 +48,13 @@ _SEP = os.sep
 
 
 def real_path(root: str, rel: str) -> str:
-    """The OS path of a plan path (``/``-separated, already checked to stay inside)."""
-    return root + _SEP + (rel if _SEP == "/" else rel.replace("/", _SEP))
+    """The OS path of a plan path (``/``-separated, already checked to stay inside; "" is ``root``).
+
+    Called per file: no os.path.join.
+    """
+    if not rel:
+        return root
+    return child_path(root, rel if _SEP == "/" else rel.replace("/", _SEP))
 
 
 def _reason(error: OSError) -> str:
@@ -124,7 +130,7 @@ class Mirror:
                 if action.kind is ActionKind.REPLACE:
                     self._set_aside(action.path)
                 os.mkdir(real_path(self.replica, action.path))
-                parents[real_path(self.replica, parent) if parent else self.replica] = None
+                parents[real_path(self.replica, parent)] = None
                 status, message = "done", ""
             except FileExistsError:
                 status, message = "done", ""

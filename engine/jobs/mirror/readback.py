@@ -29,8 +29,7 @@ from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.files.atomic import is_temp_name
 from engine.files.compare import CHANGED, DIFFERS, MISSING, MOVED_ON, SAME, Comparison, compare_files
-from engine.files.listing import child_path
-from engine.jobs.mirror.apply import Mirror
+from engine.jobs.mirror.apply import Mirror, real_path
 from engine.jobs.mirror.walk import STATE_DIR, mtime_equal
 
 VERIFY, REPAIR = "verify", "repair"
@@ -42,7 +41,6 @@ VERIFY, REPAIR = "verify", "repair"
 READERS = 4
 READERS_IN_MEMORY = 1
 CHUNK = 256  # files per task: few tasks in flight, whatever the sample's size
-_SLASH_IS_SEP = os.sep == "/"
 
 
 def _files_in(folder: str, rel: str, filt: PathFilter) -> Iterator[tuple[str, int]]:
@@ -65,13 +63,6 @@ def _files_in(folder: str, rel: str, filt: PathFilter) -> Iterator[tuple[str, in
                 yield prefix + name, size
     except OSError:
         return
-
-
-def _path(root: str, rel: str) -> str:
-    """``root`` joined with a ``/``-separated relative path (called per file: no os.path.join)."""
-    if not rel:
-        return root
-    return child_path(root, rel if _SLASH_IS_SEP else rel.replace("/", os.sep))
 
 
 def _pending(plan: Plan, since: datetime | None, standalone: bool) -> tuple[list[ItemResult], list[Action]]:
@@ -127,7 +118,7 @@ def _compare_all(
         for rel in part:
             if cancel.is_set():
                 break
-            out.append((rel, compare_files(_path(source, rel), _path(replica, rel), cancel, rule)))
+            out.append((rel, compare_files(real_path(source, rel), real_path(replica, rel), cancel, rule)))
         return out
 
     parts = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
@@ -163,7 +154,7 @@ def read_back(
         if sample.wants_key(folder):
             if pending is None:
                 pending = {a.path for a in plan.actions}
-            for rel, size in _files_in(_path(source, folder), folder, filt):
+            for rel, size in _files_in(real_path(source, folder), folder, filt):
                 if rel not in pending:
                     wanted[rel] = size
     written, written_bytes = _written_files(plan, sample.written, wanted)
@@ -234,7 +225,7 @@ def _repair(ctx: RunContext, source: str, replica: str, damaged: list[Action]) -
     actions = []
     for action in damaged:
         try:
-            st = os.lstat(_path(source, action.path))
+            st = os.lstat(real_path(source, action.path))
         except OSError:
             continue
         actions.append(Action(ActionKind.REPLACE, action.path, st.st_size, mtime_ns=st.st_mtime_ns))

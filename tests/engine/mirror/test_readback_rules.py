@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from engine.files.compare import DIFFERS, MISSING, MOVED_ON, SAME, compare_files
-from engine.jobs.mirror.readback import _moved_on, _path
+from engine.jobs.mirror.apply import real_path
+from engine.jobs.mirror.readback import _moved_on
 
 
 def test_a_source_saved_again_after_the_copy_is_not_damage(tmp_path: Path) -> None:
@@ -27,6 +28,6 @@ def test_a_source_saved_again_after_the_copy_is_not_damage(tmp_path: Path) -> No
 
 
 def test_relative_paths_join_as_the_os_wants_them() -> None:
-    assert _path("/r", "") == "/r"
-    assert _path("/r", "a/b c/d.txt") == os.path.join("/r", "a", "b c", "d.txt")
-    assert _path(os.sep, "x/y") == os.path.join(os.sep, "x", "y")
+    assert real_path("/r", "") == "/r"
+    assert real_path("/r", "a/b c/d.txt") == os.path.join("/r", "a", "b c", "d.txt")
+    assert real_path(os.sep, "x/y") == os.path.join(os.sep, "x", "y")
