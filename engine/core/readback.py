@@ -18,6 +18,7 @@ of everything else, chosen so that every file is read at least once per ``verify
 from __future__ import annotations
 
 import zlib
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,13 +33,35 @@ def slice_of(key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogateescape")) % SLICES
 
 
+class WrittenPaths(Collection[str]):
+    """The paths a run wrote, in the order of its results; a set is made only when one is looked up
+    (a mirror's read-back walks them in order: after a first copy of 100,000 files that saves 4 MB)."""
+
+    __slots__ = ("_paths", "_set")
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        self._paths = list(paths)
+        self._set: frozenset[str] | None = None
+
+    def __contains__(self, path: object) -> bool:
+        if self._set is None:
+            self._set = frozenset(self._paths)
+        return path in self._set
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @dataclass(frozen=True)
 class Sample:
     """What one read-back covers: everything (``full``), or some slices plus what a run wrote."""
 
     full: bool = False
     slices: frozenset[int] = frozenset()
-    written: frozenset[str] = frozenset()
+    written: Collection[str] = frozenset()  # a WrittenPaths after a run
 
     def wants_key(self, key: str) -> bool:
         """Whether the slice of ``key`` (a file path, or a mirror folder) is read this time."""

@@ -19,6 +19,7 @@ from engine.core.readback import (
     SLICES,
     ReadBack,
     Sample,
+    WrittenPaths,
     describe_coverage,
     due,
     full_pass,
@@ -78,7 +79,7 @@ def sample_after_run(
     mode = getattr(_settings(ctx), "verify", "off")
     if mode == "off" or ctx.cancel.is_set() or not hasattr(job, "read_back"):
         return [], None
-    written = frozenset(r.path for r in results if r.status == "done" and r.action in WRITING_ACTIONS)
+    written = WrittenPaths(r.path for r in results if r.status == "done" and r.action in WRITING_ACTIONS)
     now = ctx.clock()
     rotation = load_rotation(ctx.state, ctx.name)
     # Only the slices the time since the last sample has earned (none for runs minutes apart): every

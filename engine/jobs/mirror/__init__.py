@@ -13,7 +13,7 @@ from engine.core.durations import parse_duration
 from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.filters import PathFilter
-from engine.core.plan import Action, ActionKind, Plan
+from engine.core.plan import Action, ActionKind, ActionList, InOrder, Plan
 from engine.core.profiles import MirrorSettings, expand
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
@@ -26,6 +26,7 @@ from engine.jobs.mirror.versions import prune_versions
 from engine.jobs.mirror.walk import mtime_equal, probe_mtime_step
 
 __all__ = ["check", "execute", "plan", "read_back", "verify"]
+_COPIES = (ActionKind.COPY.value, ActionKind.REPLACE.value)
 WINDOW_CLOSED = "the window closed; this waits for the next run"
 
 
@@ -50,8 +51,10 @@ def plan(ctx: RunContext) -> Plan:
     walk = compare_trees_fast(source, replica, filt, delete=settings.delete, mtime_step=step)
     if walk.unreadable == ["."]:
         raise SafetyRefusal(f"source {source} cannot be read")
+    actions = walk.copies
+    actions.extend(walk.deletes)
     return Plan(
-        actions=tuple(walk.copies + walk.deletes),
+        actions=actions,
         notes=tuple(walk.notes),
         extra={
             "source_entries": walk.source_entries,
@@ -76,9 +79,11 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
     if removed:
         ctx.log.info("removed %d temporary file(s) left by an interrupted run", removed)
     mirror = Mirror(ctx, source, replica, settings.versions)
-    folders = [a for a in plan.actions if a.is_dir and a.kind is not ActionKind.DELETE]
-    files = [a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE]
-    deletes = [a for a in plan.actions if a.kind is ActionKind.DELETE]
+    actions = plan.actions if isinstance(plan.actions, ActionList) else ActionList(plan.actions)
+    held = actions.held()  # folders, links and deletions: the plain files stay compact
+    folders = [a for a in held if a.is_dir and a.kind is not ActionKind.DELETE]
+    deletes = [a for a in held if a.kind is ActionKind.DELETE]
+    files = actions.without(lambda a: a.is_dir or a.kind is ActionKind.DELETE)
     results = [
         ItemResult(
             n.path,
@@ -122,13 +127,14 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
     step = int(plan.extra.get("mtime_step_ns", 1))
     if step == 1 and os.path.isdir(replica):
         step = probe_mtime_step(replica)  # the replica may have been created by this run
-    by_path: dict[str, Action] = {
-        a.path: a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE
-    }
     checked: list[ItemResult] = []
+    held = plan.actions.held() if isinstance(plan.actions, ActionList) else plan.actions
+    folders = {a.path for a in held if a.is_dir}
+    files = InOrder(a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE)
     for result in results:
-        action = by_path.get(result.path)
-        if result.status == "done" and action is not None and action.mtime_ns is not None:
+        done_file = result.status == "done" and result.action in _COPIES and result.path not in folders
+        action = files.find(result.path) if done_file else None
+        if action is not None and action.mtime_ns is not None:
             problem = _verify_file(real_path(replica, action.path), action, step)
             if problem:
                 result = ItemResult(result.path, result.action, "failed", problem, 0)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 from engine.core.filters import PathFilter
-from engine.core.plan import Action, ActionKind
+from engine.core.plan import Action, ActionKind, ActionList
 from engine.files.atomic import TEMP_PREFIX, is_temp_name, temp_path_for
 from engine.files.listing import child_path, close_folder, list_entries, open_folder
 
@@ -57,7 +57,7 @@ def mtime_equal(source_ns: int, replica_ns: int, step: int = 1) -> bool:
 class Walk:
     """The result of comparing two trees: actions in execution order plus what was seen."""
 
-    copies: list[Action] = field(default_factory=list)  # copy/replace, parents before children
+    copies: ActionList = field(default_factory=ActionList)  # copy/replace, parents before children
     deletes: list[Action] = field(default_factory=list)
     notes: list[Action] = field(default_factory=list)  # skipped/unreadable entries
     leftovers: list[str] = field(default_factory=list)  # temp files of a killed run (absolute)
@@ -253,7 +253,7 @@ def _plan_folder(
             if mine is None:
                 if walk.blocked and dst_dir is not None and _blocked(walk, dst_dir, name, prefix):
                     continue
-                copies.append(Action(ActionKind.COPY, prefix + name, st.st_size, mtime_ns=st.st_mtime_ns))
+                copies.add_file(ActionKind.COPY, prefix + name, st.st_size, st.st_mtime_ns)
                 continue
             if mine.is_file(follow_symlinks=False):
                 matched_files += 1
@@ -263,7 +263,7 @@ def _plan_folder(
                     or mtime_equal(st.st_mtime_ns, theirs.st_mtime_ns, mtime_step)
                 ):
                     continue
-            copies.append(Action(ActionKind.REPLACE, prefix + name, st.st_size, mtime_ns=st.st_mtime_ns))
+            copies.add_file(ActionKind.REPLACE, prefix + name, st.st_size, st.st_mtime_ns)
             continue
         kind = _kind(entry)
         path = prefix + name
