@@ -6,7 +6,7 @@ The run is started from the window the way "Run now" does it, under the app's qa
 the Progress tab is shown and the first folders are expanded (as a user watching would). A 10 ms
 QTimer probe measures the event loop: the longest gap between two of its ticks is the worst freeze
 a user could feel. Also printed: peak memory (RSS) and the run time against the same run without
-a window (the engine alone, in this process), as a ratio.
+a window (the engine alone, in this process, once before and once after), as a ratio.
 """
 
 from __future__ import annotations
@@ -187,11 +187,22 @@ def bench(work: Path, files: int) -> dict[str, Any]:
 
     with loop:
         loop.run_until_complete(scenario())
+    fresh(replica)
+    os.sync()
+    again_start = time.perf_counter()
+    again = run_profile(profile, folders)  # the saved one: a second profile on its target is refused
+    out["headless_after_s"] = time.perf_counter() - again_start
+    out["headless_after_status"] = again.report.status if again.report else None
     out.update(probe.summary())
     out.update(pauses.summary())
     out["headless_run_s"] = headless_s
     out["headless_status"] = headless.report.status if headless.report else None
-    out["ratio_gui_over_headless"] = out["gui_run_s"] / headless_s if headless_s else None
+    # The window's run is compared with the engine's run after it, not the one before: the first
+    # run into the emptied folder is much faster than the next ones, window or not (30,000 files,
+    # three engine runs in one process: 2.9, 5.9, 6.8 s; kernel time 3.1, 8.6, 10.2 s; its cause in
+    # the file system not found). Against the first run the window looked up to 2x slower than it is.
+    after = out["headless_after_s"]
+    out["ratio_gui_over_headless"] = out["gui_run_s"] / after if after else None
     out["peak_rss_during_run_mb"] = sampler.peak / 1e6
     out["peak_rss_process_mb"] = peak_rss_bytes() / 1e6
     return out
@@ -203,8 +214,9 @@ def report(results: dict[str, Any]) -> str:
             f"GUI responsiveness, mirror of {results['files']} files with the window open:",
             f"  run time with window   {results['gui_run_s']:.2f} s ({results['status']}, "
             f"{results['batches']} batches, {results['tree_items']} tree items)",
-            f"  run time, engine alone {results['headless_run_s']:.2f} s",
-            f"  ratio window / engine  {results['ratio_gui_over_headless']:.2f}",
+            f"  run time, engine alone {results['headless_run_s']:.2f} s before it, "
+            f"{results['headless_after_s']:.2f} s after it",
+            f"  ratio window / engine  {results['ratio_gui_over_headless']:.2f} (to the run after it)",
             f"  longest event-loop stall {results['longest_ms']:.0f} ms (p99 {results['p99_ms']:.0f} ms, "
             f"median {results['median_ms']:.1f} ms, {results['over_100ms']} ticks over 100 ms, "
             f"{results['ticks']} ticks)",
@@ -232,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report(results))
     if args.json:
         print(json.dumps(results))
-    return 0 if results["status"] == "ok" else 1
+    return 0 if results["status"] == results["headless_after_status"] == "ok" else 1
 
 
 if __name__ == "__main__":
