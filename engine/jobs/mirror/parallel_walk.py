@@ -9,9 +9,11 @@ Used only where fork is safe: Linux, from a process with a single thread (the CL
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
 
 from engine.core.filters import PathFilter
-from engine.jobs.mirror.forked import fork_is_safe, forked_map
 from engine.jobs.mirror.walk import Pair, Walk, compare_trees, walk_pairs
 
 TOP_BUDGET = 64  # folders the parent walks before handing out subtrees
@@ -25,6 +27,10 @@ def _walk_share(pairs: list[Pair]) -> Walk:
     part = Walk()
     walk_pairs(part, list(reversed(pairs)), filt, delete, step)
     return part
+
+
+def fork_is_safe() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _merge(into: Walk, part: Walk) -> None:
@@ -68,9 +74,27 @@ def compare_trees_fast(
     ]
     global _job
     _job = (filt, delete, mtime_step)
+    import multiprocessing  # only for a big walk: not on the path of every run
+
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
     try:
-        for part in forked_map(_walk_share, shares, workers):
+        for part in pool.imap(_walk_share, shares):
             _merge(walk, part)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
+        pool.join()
         _job = None
     return walk
+
+
+def _worker_signals() -> None:
+    """Workers stop on SIGTERM and leave Ctrl+C to the parent.
+
+    A forked worker inherits the CLI's handlers, which only set a cancel flag: without this,
+    the pool's SIGTERM at shutdown would be ignored and the run would wait forever.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -30,7 +30,6 @@ from engine.core.report import ItemResult
 from engine.files.atomic import is_temp_name
 from engine.files.compare import CHANGED, DIFFERS, MISSING, MOVED_ON, SAME, Comparison, compare_files
 from engine.jobs.mirror.apply import Mirror, real_path
-from engine.jobs.mirror.forked import fork_is_safe, forked_map
 from engine.jobs.mirror.walk import STATE_DIR, mtime_equal
 
 VERIFY, REPAIR = "verify", "repair"
@@ -42,7 +41,6 @@ VERIFY, REPAIR = "verify", "repair"
 READERS = 4
 READERS_IN_MEMORY = 1
 CHUNK = 256  # files per task: few tasks in flight, whatever the sample's size
-FORK_FROM_PARTS = 8  # forked readers only for 2,048 files or more: a fork costs a few ms
 
 
 def _files_in(folder: str, rel: str, filt: PathFilter) -> Iterator[tuple[str, int]]:
@@ -109,46 +107,10 @@ def _moved_on(step: int) -> Callable[[os.stat_result, os.stat_result], str | Non
     return moved_on
 
 
-_job: tuple[str, str, int] | None = None  # (source, replica, mtime step) for forked readers
-
-
-def _compare_part(part: list[str]) -> list[tuple[str, Comparison]]:
-    """One chunk compared in a forked reader (no cancel flag there: the parent ends the reader)."""
-    assert _job is not None
-    source, replica, step = _job
-    rule = _moved_on(step)
-    return [(rel, compare_files(real_path(source, rel), real_path(replica, rel), None, rule)) for rel in part]
-
-
-def _compare_forked(
-    source: str, replica: str, parts: list[list[str]], step: int, cancel: threading.Event
-) -> Iterator[tuple[str, Comparison]]:
-    global _job
-    _job = (source, replica, step)
-    try:
-        for compared in forked_map(_compare_part, parts, min(os.cpu_count() or 1, 4), cancel):
-            yield from compared
-    finally:
-        _job = None
-
-
 def _compare_all(
-    source: str,
-    replica: str,
-    names: list[str],
-    step: int,
-    cancel: threading.Event,
-    readers: int,
-    *,
-    in_memory: bool = False,
+    source: str, replica: str, names: list[str], step: int, cancel: threading.Event, readers: int
 ) -> Iterator[tuple[str, Comparison]]:
-    """Each name with its comparison, in order; ``readers`` chunks at a time, stopping on cancel.
-
-    Files still in memory (``in_memory``: what the run just wrote) are compared by forked processes
-    where fork is safe: the comparison is then Python's work, not the disk's, and processes do not
-    share the interpreter lock (100,000 files just written: 1.5-1.7 s in one thread, 0.85 s in two
-    processes).
-    """
+    """Each name with its comparison, in order; ``readers`` chunks at a time, stopping on cancel."""
     rule = _moved_on(step)
 
     def chunk(part: list[str]) -> list[tuple[str, Comparison]]:
@@ -160,9 +122,6 @@ def _compare_all(
         return out
 
     parts = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
-    if in_memory and len(parts) >= FORK_FROM_PARTS and (os.cpu_count() or 1) > 1 and fork_is_safe():
-        yield from _compare_forked(source, replica, parts, step, cancel)
-        return
     if len(parts) <= 1 or readers <= 1:
         for part in parts:
             yield from chunk(part)
@@ -214,7 +173,7 @@ def read_back(
     step = int(plan.extra.get("mtime_step_ns", 1))
     compared = chain(
         _compare_all(source, replica, sorted(wanted), step, ctx.cancel, READERS),
-        _compare_all(source, replica, written, step, ctx.cancel, READERS_IN_MEMORY, in_memory=True),
+        _compare_all(source, replica, written, step, ctx.cancel, READERS_IN_MEMORY),
     )
     for rel, found in compared:
         if found.outcome == MOVED_ON:
