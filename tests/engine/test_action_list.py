@@ -107,3 +107,18 @@ def test_written_paths_keep_their_order_and_answer_membership() -> None:
     assert "a" in written and "z" not in written
     sample = Sample(written=written)
     assert sample.wants("c") and not sample.wants("z")
+
+
+def test_a_time_beyond_64_bits_is_kept_whole_in_its_place() -> None:
+    actions = ActionList()
+    actions.add_file(ActionKind.COPY, "a", 1, 5)
+    actions.add_file(ActionKind.COPY, "far", 2, 2**70)  # a broken clock or file system
+    actions.add_file(ActionKind.REPLACE, "b", 3, -(2**70))
+    actions.add_file(ActionKind.COPY, "c", 4, 6)
+    assert [(a.path, a.bytes, a.mtime_ns) for a in actions] == [
+        ("a", 1, 5),
+        ("far", 2, 2**70),
+        ("b", 3, -(2**70)),
+        ("c", 4, 6),
+    ]
+    assert actions.total_bytes() == 10 and actions[1:3] == list(actions)[1:3]

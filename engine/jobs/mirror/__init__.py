@@ -13,7 +13,7 @@ from engine.core.durations import parse_duration
 from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.filters import PathFilter
-from engine.core.plan import Action, ActionKind, ActionList, InOrder, Plan
+from engine.core.plan import Action, ActionKind, ActionList, InOrder, Plan, held_actions
 from engine.core.profiles import MirrorSettings, expand
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
@@ -128,8 +128,7 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
     if step == 1 and os.path.isdir(replica):
         step = probe_mtime_step(replica)  # the replica may have been created by this run
     checked: list[ItemResult] = []
-    held = plan.actions.held() if isinstance(plan.actions, ActionList) else plan.actions
-    folders = {a.path for a in held if a.is_dir}
+    folders = {a.path for a in held_actions(plan.actions) if a.is_dir}
     files = InOrder(a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE)
     for result in results:
         done_file = result.status == "done" and result.action in _COPIES and result.path not in folders

@@ -23,7 +23,7 @@ from itertools import chain
 from engine.core.context import RunContext
 from engine.core.events import ItemFinished, PhaseChanged, RunStarted
 from engine.core.filters import PathFilter
-from engine.core.plan import Action, ActionKind, ActionList, InOrder, Plan
+from engine.core.plan import Action, ActionKind, InOrder, Plan, action_paths, held_actions
 from engine.core.profiles import MirrorSettings, expand
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
@@ -153,11 +153,7 @@ def read_back(
     for folder in plan.extra.get("matched_folders", []):
         if sample.wants_key(folder):
             if pending is None:
-                pending = set(
-                    plan.actions.paths
-                    if isinstance(plan.actions, ActionList)
-                    else (a.path for a in plan.actions)
-                )
+                pending = set(action_paths(plan.actions))
             for rel, size in _files_in(real_path(source, folder), folder, filt):
                 if rel not in pending:
                     wanted[rel] = size
@@ -209,8 +205,7 @@ def _written_files(plan: Plan, written: Collection[str], wanted: dict[str, int])
     """
     if not written:
         return [], 0
-    held = plan.actions.held() if isinstance(plan.actions, ActionList) else plan.actions
-    folders = {a.path for a in held if a.is_dir}
+    folders = {a.path for a in held_actions(plan.actions) if a.is_dir}
     copies = InOrder(
         a for a in plan.actions if not a.is_dir and a.kind in (ActionKind.COPY, ActionKind.REPLACE)
     )
