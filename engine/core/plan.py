@@ -195,11 +195,6 @@ class ActionList(Sequence[Action]):
         return self._kinds.count(_CODES[kind]) + held
 
 
-def held_actions(actions: Sequence[Action]) -> Sequence[Action]:
-    """Where the folders, links and deletions are: an ActionList's kept-whole actions, else all."""
-    return actions.held() if isinstance(actions, ActionList) else actions
-
-
 def action_paths(actions: Sequence[Action]) -> Iterable[str]:
     """Every action's path, without making the actions of an ActionList."""
     return actions.paths if isinstance(actions, ActionList) else (a.path for a in actions)
@@ -265,15 +260,21 @@ class Plan:
 
 
 class InOrder:
-    """Finds actions by path, expecting to be asked in the actions' order (as a mirror's copy
-    results come): no map of 100,000 paths after a first copy. A path asked for out of order is
-    still found, from a map of the actions passed on the way."""
+    """A plan's file actions (not its folders or deletions), found by path, expecting to be asked
+    in the plan's order (as a mirror's copy results come): no map of 100,000 paths after a first
+    copy. A path asked for out of order is still found, from a map of the actions passed on the way.
+    """
 
-    def __init__(self, actions: Iterator[Action]) -> None:
-        self._ahead = actions
+    def __init__(self, actions: Sequence[Action]) -> None:
+        held = actions.held() if isinstance(actions, ActionList) else actions
+        self._folders = {a.path for a in held if a.is_dir}
+        self._ahead = (a for a in actions if not a.is_dir and a.kind is not ActionKind.DELETE)
         self._passed: dict[str, Action] = {}
 
     def find(self, path: str) -> Action | None:
+        """The file action for ``path``; None for a folder or a path the plan has no file for."""
+        if path in self._folders:
+            return None
         found = self._passed.pop(path, None)
         if found is not None:
             return found

@@ -93,12 +93,15 @@ def test_a_file_action_takes_under_half_the_room() -> None:
 
 def test_in_order_lookups_need_no_map_and_out_of_order_still_work() -> None:
     files = [a for a in MIXED if not a.is_dir]
-    finder = InOrder(iter(files))
+    finder = InOrder(files)
     assert finder.find("a/one.txt") == files[0]
     assert finder.find("b/big.bin") == files[3]  # passes two on the way ...
     assert finder._passed.keys() == {"a/two.txt", "a/link"}
     assert finder.find("a/two.txt") == files[1]  # ... which are still found
     assert finder.find("nowhere") is None
+    plan_order = InOrder(ActionList(MIXED))  # a whole plan: its folders and deletions are not files
+    assert plan_order.find("a") is None and plan_order.find("c.txt") is None
+    assert plan_order.find("a/link") == MIXED[3]
 
 
 def test_written_paths_keep_their_order_and_answer_membership() -> None:

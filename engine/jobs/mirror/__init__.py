@@ -13,7 +13,7 @@ from engine.core.durations import parse_duration
 from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.filters import PathFilter
-from engine.core.plan import Action, ActionKind, ActionList, InOrder, Plan, held_actions
+from engine.core.plan import Action, ActionKind, ActionList, InOrder, Plan
 from engine.core.profiles import MirrorSettings, expand
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
@@ -128,11 +128,10 @@ def verify(ctx: RunContext, plan: Plan, results: list[ItemResult]) -> list[ItemR
     if step == 1 and os.path.isdir(replica):
         step = probe_mtime_step(replica)  # the replica may have been created by this run
     checked: list[ItemResult] = []
-    folders = {a.path for a in held_actions(plan.actions) if a.is_dir}
-    files = InOrder(a for a in plan.actions if not a.is_dir and a.kind is not ActionKind.DELETE)
+    files = InOrder(plan.actions)
     for result in results:
-        done_file = result.status == "done" and result.action in _COPIES and result.path not in folders
-        action = files.find(result.path) if done_file else None
+        done_copy = result.status == "done" and result.action in _COPIES
+        action = files.find(result.path) if done_copy else None
         if action is not None and action.mtime_ns is not None:
             problem = _verify_file(real_path(replica, action.path), action, step)
             if problem:

@@ -23,7 +23,7 @@ from itertools import chain
 from engine.core.context import RunContext
 from engine.core.events import ItemFinished, PhaseChanged, RunStarted
 from engine.core.filters import PathFilter
-from engine.core.plan import Action, ActionKind, InOrder, Plan, action_paths, held_actions
+from engine.core.plan import Action, ActionKind, InOrder, Plan, action_paths
 from engine.core.profiles import MirrorSettings, expand
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
@@ -205,14 +205,11 @@ def _written_files(plan: Plan, written: Collection[str], wanted: dict[str, int])
     """
     if not written:
         return [], 0
-    folders = {a.path for a in held_actions(plan.actions) if a.is_dir}
-    copies = InOrder(
-        a for a in plan.actions if not a.is_dir and a.kind in (ActionKind.COPY, ActionKind.REPLACE)
-    )
+    copies = InOrder(plan.actions)
     paths: list[str] = []
     size = 0
     for path in written:
-        if path in folders or path in wanted:
+        if path in wanted:
             continue
         action = copies.find(path)
         if action is not None and not (action.detail and "link" in dict(action.detail)):
