@@ -34,7 +34,7 @@ from engine.files.pathsafety import overlap_problem
 from engine.jobs.rclone import credentials, index, planner, preflight, readback
 from engine.jobs.rclone.command import local_path_of
 from engine.jobs.rclone.deletes import DELETE, check_deletes, delete_on_remote, skipped
-from engine.jobs.rclone.scan import scan_source
+from engine.jobs.rclone.parallel_scan import scanning
 from engine.jobs.rclone.settings import Job, job_of
 from engine.jobs.rclone.tally import UPLOAD
 from engine.jobs.rclone.upload import upload
@@ -96,22 +96,26 @@ def plan(ctx: RunContext) -> Plan:
             "(an unplugged disk or unmounted share?); nothing was uploaded or deleted"
         )
     binary = preflight.find_rclone(job.rclone)
-    with ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool:
-        ready = _preflight(pool, ctx, job, binary)
-        ctx.reporter(PhaseChanged("scan", str(job.source)))
-        scan = scan_source(
+    ctx.reporter(PhaseChanged("scan", str(job.source)))
+    # The scan's workers are forked first, before any thread; the index loads while they walk.
+    with (
+        scanning(
             str(job.source),
             include_hidden=job.include_hidden,
             exclude=job.exclude,
             never=_own_files(ctx),
             cancel=ctx.cancel,
-        )
+        ) as scanned,
+        ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool,
+    ):
+        ready = _preflight(pool, ctx, job, binary)
         retarget = index.target_changed(ctx.state, ctx.name, str(job.source), job.remote)
-        if retarget:
-            ctx.warn("the source or remote changed since the last run: every file is checked again")
         indexed = {} if retarget else index.load_index(ctx.state, ctx.name)
         retries = index.load_retries(ctx.state, ctx.name)
+        scan = scanned()
         version = ready()
+    if retarget:
+        ctx.warn("the source or remote changed since the last run: every file is checked again")
     for folder in scan.unreadable:
         ctx.warn(f"cannot read {job.source / folder}: its files are neither uploaded nor deleted")
     decided = planner.compare(scan, indexed, retries, delete_excluded=job.delete_excluded)

@@ -54,6 +54,32 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What a walk leaves out: made once per scan (forked workers inherit it)."""
+
+    filter: PathFilter
+    skip: frozenset[str]  # own files, normalised
+    skip_names: frozenset[str]  # their names: a cheap first test before normalising a path
+
+    @property
+    def rule(self) -> Callable[[str, str, bool], bool] | None:
+        return self.filter.excluded if self.filter.active else None
+
+
+Folder = tuple[str, str]  # (path relative to the source, ending in "/" or ""; its absolute path)
+
+
+def scan_rules(include_hidden: bool, exclude: Sequence[str] = (), never: Iterable[str] = ()) -> Rules:
+    """Raises ProfileError for a bad pattern."""
+    skip = frozenset(_norm(p) for p in never)
+    return Rules(
+        PathFilter(exclude, include_hidden=include_hidden, where="[rclone].exclude"),
+        skip,
+        frozenset(os.path.basename(p) for p in skip),
+    )
+
+
 def scan_source(
     root: str,
     *,
@@ -66,14 +92,22 @@ def scan_source(
 
     Raises Cancelled when ``cancel`` is set (checked once per folder); ProfileError for a bad pattern.
     """
-    rules = PathFilter(exclude, include_hidden=include_hidden, where="[rclone].exclude")
-    rule = rules.excluded if rules.active else None
-    skip = {_norm(p) for p in never}
-    skip_names = {os.path.basename(p) for p in skip}  # a cheap first test before normalising a path
-    scan = Scan(rules=rules if rules.active else None)
-    failed = scan.failed
-    stack: list[tuple[str, str]] = [("", root)]
-    while stack:
+    rules = scan_rules(include_hidden, exclude, never)
+    scan = Scan(rules=rules.filter if rules.filter.active else None)
+    walk(scan, [("", root)], rules, cancel)
+    return scan
+
+
+def walk(
+    scan: Scan, stack: list[Folder], rules: Rules, cancel: threading.Event | None, budget: int = -1
+) -> list[Folder]:
+    """Walk the folders on ``stack`` depth first into ``scan``; stop after ``budget`` folders.
+
+    Returns the folders not yet visited (each a whole subtree).
+    """
+    failed, rule, skip, skip_names = scan.failed, rules.rule, rules.skip, rules.skip_names
+    while stack and budget != 0:
+        budget -= 1
         rel_dir, path = stack.pop()
         if cancel is not None and cancel.is_set():
             raise Cancelled()
@@ -97,18 +131,18 @@ def scan_source(
             _scan_folder(scan, stack, entries, rel_dir, path, rule, skip, skip_names)
         finally:
             close_folder(fd)
-    return scan
+    return stack
 
 
 def _scan_folder(
     scan: Scan,
-    stack: list[tuple[str, str]],
+    stack: list[Folder],
     entries: list[os.DirEntry[str]],
     rel_dir: str,
     path: str,
     rule: Callable[[str, str, bool], bool] | None,
-    skip: set[str],
-    skip_names: set[str],
+    skip: frozenset[str],
+    skip_names: frozenset[str],
 ) -> None:
     """One folder's entries into ``scan``; its subfolders onto ``stack`` (entries know only their name)."""
     files, left_out, failed = scan.files, scan.left_out, scan.failed

@@ -1,0 +1,70 @@
+"""Walking a big tree on several cores: the walk is CPU-bound Python, so it is split by subtree.
+
+The parent walks the top of the tree, then forked worker processes each walk a share of the
+subtrees left and send back their part. Forked workers inherit the parent's memory: nothing is
+re-imported, and only the shares and the parts cross between processes. Used only where fork is
+safe: Linux, from a process with a single thread (the CLI, not the GUI), and before the caller
+starts any thread of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+TOP_BUDGET = 64  # folders the parent walks before handing out subtrees
+MIN_SUBTREES = 8  # fewer than this left after the top: not worth the processes
+_MAX_WORKERS = 4
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def fork_is_safe() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def worker_count(wanted: int | None = None) -> int:
+    """How many processes a walk uses: the machine's cores, at most four, unless ``wanted`` says."""
+    return wanted or min(os.cpu_count() or 1, _MAX_WORKERS)
+
+
+def deal(pending: list[_T], workers: int) -> list[list[_T]]:
+    """``pending`` in order, cut into about four slices per worker (one deep subtree holds no one up)."""
+    size = max(1, len(pending) // (workers * 4))
+    return [pending[i : i + size] for i in range(0, len(pending), size)]
+
+
+@contextmanager
+def forked_map(func: Callable[[_T], _R], shares: list[_T], workers: int) -> Iterator[Iterator[_R]]:
+    """``func`` of each share in forked workers; yields the results, in the order of ``shares``.
+
+    The workers are forked on entry: start threads only after it. On leaving, the workers end;
+    on an error or an early exit they are stopped without waiting for the rest of their work.
+    """
+    import multiprocessing  # only for a big walk: not on the path of every run
+
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+    try:
+        yield pool.imap(func, shares)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _worker_signals() -> None:
+    """Workers stop on SIGTERM and leave Ctrl+C to the parent.
+
+    A forked worker inherits the CLI's handlers, which only set a cancel flag: without this,
+    the pool's SIGTERM at shutdown would be ignored and the run would wait forever.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

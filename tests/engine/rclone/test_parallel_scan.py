@@ -1,0 +1,112 @@
+"""The source scan on several cores finds exactly what the single-process scan finds."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.core.errors import Cancelled
+from engine.files import forked
+from engine.jobs.rclone import parallel_scan
+from engine.jobs.rclone.parallel_scan import scanning
+from engine.jobs.rclone.scan import Scan, scan_source
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked scan is Linux only")
+
+_OPTIONS: dict[str, object] = {"include_hidden": False, "exclude": ["*.tmp", "skipme/"]}
+
+
+def _tree(root: Path, folders: int = 120) -> Path:
+    for i in range(folders):
+        folder = root / f"d{i % 12}" / f"s{i}"
+        folder.mkdir(parents=True)
+        for j in range(4):
+            (folder / f"f{j}.txt").write_text(f"{i}-{j}" * (j + 1))
+        (folder / "x.tmp").write_text("excluded")
+    (root / "top.txt").write_text("top")
+    (root / ".hidden").write_text("hidden")
+    (root / "d3" / "skipme").mkdir()
+    (root / "d3" / "skipme" / "in.txt").write_text("excluded folder")
+    (root / "d5" / "line\nbreak.txt").write_text("unsendable name")
+    (root / "d7" / "link").symlink_to(root / "top.txt")
+    (root / ".rearguard").mkdir()
+    (root / "d2" / "own.db").write_text("Rearguard's own state")
+    return root
+
+
+def _forked(root: Path, **options: object) -> Scan:
+    with scanning(str(root), **options, workers=2) as scanned:  # type: ignore[arg-type]
+        return scanned()
+
+
+def _same(one: Scan, other: Scan) -> None:
+    assert one.files == other.files
+    assert one.left_out == other.left_out
+    assert one.failed == other.failed
+    assert sorted(one.unreadable) == sorted(other.unreadable)
+
+
+@pytest.fixture(autouse=True)
+def _fork_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Other tests in this process (Qt) may have started threads; these scans are fork-safe.
+    monkeypatch.setattr(parallel_scan, "fork_is_safe", lambda: True)
+
+
+def test_forked_scan_equals_single_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "src")
+    never = [str(root / "d2" / "own.db")]
+    shares: list[int] = []
+
+    def deal(pending: list[tuple[str, str]], workers: int) -> list[list[tuple[str, str]]]:
+        shares.append(len(pending))
+        return forked.deal(pending, workers)
+
+    monkeypatch.setattr(parallel_scan, "deal", deal)
+    single = scan_source(str(root), include_hidden=False, exclude=["*.tmp", "skipme/"], never=never)
+    fast = _forked(root, **_OPTIONS, never=never)
+    assert shares and shares[0] >= forked.MIN_SUBTREES  # the workers did walk part of the tree
+    _same(single, fast)
+    assert len(fast.files) == 120 * 4 + 1 and "d2/own.db" not in fast.files
+    assert set(fast.left_out) == {"d5/line\nbreak.txt", "d7/link"}  # .rearguard: hidden
+    assert fast.rules is not None and fast.rules.excluded("a.tmp", "a.tmp", False)
+
+
+def test_small_tree_is_scanned_in_this_process(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "src", folders=12)  # fewer folders than the top walk takes
+    before = threading.active_count()
+    with scanning(str(root), include_hidden=True, workers=2) as scanned:
+        assert threading.active_count() == before  # no pool: nothing forked
+        scan = scanned()
+    _same(scan, scan_source(str(root), include_hidden=True))
+
+
+def test_a_time_beyond_64_bits_crosses_from_a_worker(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "src")
+    far = root / "d4" / "s4" / "f1.txt"
+    try:
+        os.utime(far, ns=(0, 2**63 + 10**9))
+    except (OverflowError, OSError):
+        pytest.skip("this file system cannot store such a time")
+    fast = _forked(root, include_hidden=True)
+    assert fast.files["d4/s4/f1.txt"][1] == 2**63 + 10**9
+    _same(scan_source(str(root), include_hidden=True), fast)
+
+
+def test_cancel_while_the_workers_walk_stops_the_scan(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "src")
+    cancel = threading.Event()
+    started = scanning(str(root), include_hidden=True, cancel=cancel, workers=2)
+    with pytest.raises(Cancelled), started as scanned:
+        cancel.set()
+        scanned()
+
+
+def test_an_error_in_the_block_stops_the_workers(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "src")
+    with pytest.raises(RuntimeError, match="boom"), scanning(str(root), include_hidden=True, workers=2):
+        raise RuntimeError("boom")
+    assert parallel_scan._rules is None
