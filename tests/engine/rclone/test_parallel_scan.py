@@ -13,6 +13,7 @@ from engine.core.errors import Cancelled
 from engine.files import forked
 from engine.jobs.rclone import parallel_scan
 from engine.jobs.rclone.parallel_scan import scanning
+from engine.jobs.rclone.planner import compare
 from engine.jobs.rclone.scan import Scan, scan_source
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked scan is Linux only")
@@ -73,6 +74,19 @@ def test_forked_scan_equals_single_scan(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(fast.files) == 120 * 4 + 1 and "d2/own.db" not in fast.files
     assert set(fast.left_out) == {"d5/line\nbreak.txt", "d7/link"}  # .rearguard: hidden
     assert fast.rules is not None and fast.rules.excluded("a.tmp", "a.tmp", False)
+
+
+def test_the_plan_from_a_forked_scan_is_the_plan_from_one_scan(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "src")
+    single = scan_source(str(root), include_hidden=True)
+    index = dict(single.files)
+    del index["top.txt"]  # new
+    index["d1/s1/f0.txt"] = (0, 0)  # changed
+    index["d9/s9/f3.txt"] = (index["d9/s9/f3.txt"][0], 1)  # only the time differs
+    index["gone.txt"] = (1, 1)  # deleted from the source
+    plan, expected = compare(_forked(root, include_hidden=True), index, {}), compare(single, index, {})
+    assert plan == expected
+    assert [a.path for a in plan.actions] == ["d1/s1/f0.txt", "d9/s9/f3.txt", "top.txt", "gone.txt"]
 
 
 def test_small_tree_is_scanned_in_this_process(tmp_path: Path) -> None:
