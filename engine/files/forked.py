@@ -40,24 +40,36 @@ def deal(pending: list[_T], workers: int) -> list[list[_T]]:
     return [pending[i : i + size] for i in range(0, len(pending), size)]
 
 
+class WorkerLost(Exception):
+    """A worker ended without sending its part (killed, out of memory): walk again in one process."""
+
+
 @contextmanager
 def forked_map(func: Callable[[_T], _R], shares: list[_T], workers: int) -> Iterator[Iterator[_R]]:
     """``func`` of each share in forked workers; yields the results, in the order of ``shares``.
 
-    The workers are forked on entry: start threads only after it. On leaving, the workers end;
-    on an error or an early exit they are stopped without waiting for the rest of their work.
+    The workers are forked on entry: start threads only after it. Reading the results raises
+    WorkerLost when a worker ends without its result: they are never waited for forever. On
+    leaving, shares not started are dropped and running ones waited for.
     """
     import multiprocessing  # only for a big walk: not on the path of every run
+    from concurrent.futures import ProcessPoolExecutor
 
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_signals)
     try:
-        yield pool.imap(func, shares)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
+        yield _results(pool.map(func, shares))  # the first share forks every worker, before any thread
     finally:
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _results(results: Iterator[_R]) -> Iterator[_R]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield from results
+    except BrokenProcessPool as error:
+        raise WorkerLost(str(error)) from None
 
 
 def _worker_signals() -> None:

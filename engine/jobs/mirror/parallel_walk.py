@@ -7,12 +7,22 @@ before their children; the order is deterministic.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from engine.core.filters import PathFilter
-from engine.files.forked import MIN_SUBTREES, TOP_BUDGET, deal, fork_is_safe, forked_map, worker_count
+from engine.files.forked import (
+    MIN_SUBTREES,
+    TOP_BUDGET,
+    WorkerLost,
+    deal,
+    fork_is_safe,
+    forked_map,
+    worker_count,
+)
 from engine.jobs.mirror.walk import Pair, Walk, compare_trees, walk_pairs
 
+log = logging.getLogger("rearguard.mirror")
 _job: tuple[PathFilter, bool, int] | None = None  # inherited by forked workers
 
 
@@ -64,6 +74,9 @@ def compare_trees_fast(
         with forked_map(_walk_share, deal(list(reversed(pending)), workers), workers) as parts:
             for part in parts:
                 _merge(walk, part)
+    except WorkerLost as error:
+        log.warning("a walk worker ended early (%s): the trees are compared again in one process", error)
+        return compare_trees(source, replica, filt, delete=delete, mtime_step=mtime_step)
     finally:
         _job = None
     return walk

@@ -8,13 +8,22 @@ back compactly: the paths as one string and sizes and times as two arrays, not a
 
 from __future__ import annotations
 
+import logging
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from engine.core.errors import Cancelled
-from engine.files.forked import MIN_SUBTREES, TOP_BUDGET, deal, fork_is_safe, forked_map, worker_count
+from engine.files.forked import (
+    MIN_SUBTREES,
+    TOP_BUDGET,
+    WorkerLost,
+    deal,
+    fork_is_safe,
+    forked_map,
+    worker_count,
+)
 from engine.jobs.rclone.scan import Folder, Rules, Scan, scan_rules, walk
 
 # A worker's part: paths joined by NUL (no file name holds one) with sizes and mtime_ns in arrays,
@@ -22,6 +31,7 @@ from engine.jobs.rclone.scan import Folder, Rules, Scan, scan_rules, walk
 _Files = tuple[str, "array[int]", "array[int]"] | dict[str, tuple[int, int]]
 _Part = tuple[_Files, dict[str, str], dict[str, str], list[str]]
 
+log = logging.getLogger("rearguard.rclone")
 _rules: Rules | None = None  # inherited by forked workers
 
 
@@ -53,6 +63,20 @@ def _merge(scan: Scan, part: _Part) -> None:
     scan.unreadable += unreadable
 
 
+def _scan_again(root: str, rules: Rules, cancel: threading.Event | None, error: WorkerLost) -> Scan:
+    """The whole scan in this process, after a worker ended without its part."""
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()  # a stop for the whole process group ended the workers too
+    log.warning("a scan worker ended early (%s): the source is scanned again in one process", error)
+    scan = _empty(rules)
+    walk(scan, [("", root)], rules, cancel)
+    return scan
+
+
+def _empty(rules: Rules) -> Scan:
+    return Scan(rules=rules.filter if rules.filter.active else None)
+
+
 @contextmanager
 def scanning(
     root: str,
@@ -72,7 +96,7 @@ def scanning(
     """
     global _rules
     rules = scan_rules(include_hidden, exclude, never)
-    scan = Scan(rules=rules.filter if rules.filter.active else None)
+    scan = _empty(rules)
     pending: list[Folder] = [("", root)]
     workers = worker_count(workers)
     if workers >= 2 and fork_is_safe():
@@ -91,8 +115,11 @@ def scanning(
         with forked_map(_scan_share, deal(list(reversed(pending)), workers), workers) as parts:
 
             def gather() -> Scan:
-                for part in parts:
-                    _merge(scan, part)
+                try:
+                    for part in parts:
+                        _merge(scan, part)
+                except WorkerLost as error:
+                    return _scan_again(root, rules, cancel, error)
                 if cancel is not None and cancel.is_set():  # the workers cannot see it
                     raise Cancelled()
                 return scan

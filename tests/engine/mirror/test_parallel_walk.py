@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -57,3 +58,24 @@ def test_big_no_change_run_through_the_cli_finishes(tmp_path: Path, home: Path) 
     assert subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60).returncode == 0
     again = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60)
     assert again.returncode == 0
+
+
+def _killed(pairs: list[object]) -> object:  # module level: workers get it by name
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return pairs
+
+
+def test_a_worker_that_dies_leaves_the_walk_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the multi-core walk forks; it is used on Linux only")
+    files = {f"d{i % 20}/s{i % 7}/f{i}.txt": f"x{i}" for i in range(600)}
+    make_tree(tmp_path / "src", files, mtime=1_600_000_000)
+    make_tree(tmp_path / "dst", dict(list(files.items())[::3]), mtime=1_600_000_000)
+    monkeypatch.setattr(parallel_walk, "fork_is_safe", lambda: True)
+    monkeypatch.setattr(parallel_walk, "_walk_share", _killed)
+    single = compare_trees(str(tmp_path / "src"), str(tmp_path / "dst"), PathFilter())
+    fast = compare_trees_fast(str(tmp_path / "src"), str(tmp_path / "dst"), PathFilter(), workers=2)
+    assert fast.copies == single.copies and fast.deletes == single.deletes  # before, it waited forever
+    assert "compared again in one process" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -87,6 +88,21 @@ def test_the_plan_from_a_forked_scan_is_the_plan_from_one_scan(tmp_path: Path) -
     plan, expected = compare(_forked(root, include_hidden=True), index, {}), compare(single, index, {})
     assert plan == expected
     assert [a.path for a in plan.actions] == ["d1/s1/f0.txt", "d9/s9/f3.txt", "top.txt", "gone.txt"]
+
+
+def _killed(folders: list[tuple[str, str]]) -> object:  # module level: workers get it by name
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return folders
+
+
+def test_a_worker_that_dies_leaves_the_scan_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = _tree(tmp_path / "src")
+    monkeypatch.setattr(parallel_scan, "_scan_share", _killed)
+    fast = _forked(root, include_hidden=True)  # before WorkerLost, this waited forever
+    _same(scan_source(str(root), include_hidden=True), fast)
+    assert "scanned again in one process" in caplog.text
 
 
 def test_small_tree_is_scanned_in_this_process(tmp_path: Path) -> None:
