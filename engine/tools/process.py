@@ -20,12 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import psutil
+from typing import TYPE_CHECKING
 
 from engine.tools import job_object
 from engine.tools.inherited import inherited_fds
 from engine.tools.redact import redact, redact_argv
+
+if TYPE_CHECKING:
+    import psutil  # imported where a tree is stopped or paused: not on every run's start (8 ms)
 
 log = logging.getLogger("rearguard.process")
 
@@ -95,6 +97,8 @@ def kill_tree(proc: subprocess.Popen[bytes], platform: str = sys.platform, grace
     reaches children that left the tree. On Windows ending is immediate (TerminateProcess), and the
     tool's Job Object (``job_object``) ends what escaped both.
     """
+    import psutil
+
     descendants = _tree(proc.pid)[1:]
     _signal_group(proc.pid, signal.SIGTERM, platform)
     for process in descendants:
@@ -125,6 +129,8 @@ def _signal_group(pid: int, signum: int, platform: str) -> None:
 
 
 def _tree(pid: int) -> list[psutil.Process]:
+    import psutil
+
     try:
         parent = psutil.Process(pid)
         return [parent, *parent.children(recursive=True)]
@@ -134,6 +140,8 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 def suspend_tree(pid: int) -> int:
     """Suspend a process and all its children (no CPU, disk or network until resumed); returns how many."""
+    import psutil
+
     done = 0
     for process in _tree(pid):
         try:
@@ -146,6 +154,8 @@ def suspend_tree(pid: int) -> int:
 
 def resume_tree(pid: int) -> int:
     """Resume what ``suspend_tree`` suspended; returns how many processes were resumed."""
+    import psutil
+
     done = 0
     for process in reversed(_tree(pid)):
         try:

@@ -135,3 +135,10 @@ def test_a_run_starts_without_the_modules_only_some_runs_need() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+    rclone = (  # psutil only to stop or pause rclone; the pool only for a big scan
+        "import sys, engine.cli.run_commands, engine.jobs.rclone;"
+        "print(sorted(m for m in ('psutil', 'multiprocessing', 'concurrent.futures.process')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", rclone], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 from engine.jobs.revit.tool_command import (
@@ -162,7 +163,7 @@ def test_on_windows_the_whole_tree_is_ended_with_psutil(monkeypatch: pytest.Monk
     def wait_procs(procs: list[_FakeChild], timeout: float) -> tuple[list[_FakeChild], list[_FakeChild]]:
         return [p for p in procs if not p.stubborn], [p for p in procs if p.stubborn]
 
-    monkeypatch.setattr(process.psutil, "wait_procs", wait_procs)
+    monkeypatch.setattr(psutil, "wait_procs", wait_procs)
     monkeypatch.setattr(
         process.os, "killpg", lambda *a: pytest.fail("no process groups on Windows"), raising=False
     )
