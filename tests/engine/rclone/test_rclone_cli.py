@@ -156,3 +156,31 @@ def test_show_masks_a_password_inside_the_remote(home: Path, tmp_path: Path, sft
     cli.profile("inline", _profile_text(tmp_path, inline, None))
     code, text = cli("show", "inline")
     assert code == 0 and sftp_server.obscured not in text
+
+
+def test_a_big_source_is_scanned_on_several_cores_from_the_cli(
+    home: Path, tmp_path: Path, rclone_env: None
+) -> None:
+    """More folders than the top of the walk takes: the CLI forks scan workers; the result is exact."""
+    cli = Cli(home)
+    source, remote = tmp_path / "src", tmp_path / "remote"
+    files = {f"p{i % 9}/f{i}/n{j}.txt": f"{i}-{j}" for i in range(100) for j in range(2)}
+    write_files(source, {**files, "p1/f1/x.tmp": "left out", "top.txt": "top"})
+    cli.profile("big", _profile_text(source, str(remote), None, exclude=["*.tmp"]))
+    code, report = cli("run", "big", "--json")
+    assert code == 0 and report["counts"]["done"] == len(files) + 1
+    assert cli("run", "big", "--dry-run", "--json")[1]["actions"] == []
+    write_files(source, {"p4/f4/n1.txt": "changed", "p8/f98/new.txt": "new"}, mtime=1_800_000_000)
+    (source / "p2/f11/n0.txt").unlink()
+    code, plan = cli("run", "big", "--dry-run", "--json")
+    assert {(a["action"], a["path"]) for a in plan["actions"]} == {
+        ("upload", "p4/f4/n1.txt"),
+        ("upload", "p8/f98/new.txt"),
+        ("delete", "p2/f11/n0.txt"),
+    }
+    code, report = cli("run", "big", "--json")
+    assert code == 0 and report["counts"]["done"] == 3
+    assert (remote / "p4/f4/n1.txt").read_text() == "changed" and not (remote / "p2/f11/n0.txt").exists()
+    assert not (remote / "p1/f1/x.tmp").exists()
+    logs = "\n".join(p.read_text(encoding="utf-8") for p in (home / "logs").rglob("*.txt"))
+    assert "ended early" not in logs
