@@ -56,7 +56,9 @@ def forked_map(func: Callable[[_T], _R], shares: list[_T], workers: int) -> Iter
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_signals)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    )
     try:
         yield _results(pool.map(func, shares))  # the first share forks every worker, before any thread
     finally:
@@ -72,11 +74,27 @@ def _results(results: Iterator[_R]) -> Iterator[_R]:
         raise WorkerLost(str(error)) from None
 
 
-def _worker_signals() -> None:
-    """Workers stop on SIGTERM and leave Ctrl+C to the parent.
+def _worker_start(parent: int) -> None:
+    """Workers stop on SIGTERM, leave Ctrl+C to the parent, and never outlive it.
 
-    A forked worker inherits the CLI's handlers, which only set a cancel flag: without this,
-    the pool's SIGTERM at shutdown would be ignored and the run would wait forever.
+    A forked worker inherits the CLI's handlers, which only set a cancel flag: without resetting
+    SIGTERM a stop of the whole process group would be ignored. A parent killed outright (kill -9,
+    a scheduler ending the task) would leave its workers waiting for work forever: the kernel is
+    asked to end them with it.
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
+    if os.getppid() != parent:  # it ended before the kernel was asked
+        os._exit(1)
+
+
+def end_with_parent() -> bool:
+    """Linux: have the kernel send SIGKILL to this process when its parent ends. False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0)
