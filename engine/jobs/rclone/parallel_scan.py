@@ -24,7 +24,7 @@ from engine.files.forked import (
     forked_map,
     worker_count,
 )
-from engine.jobs.rclone.scan import Folder, Rules, Scan, scan_rules, walk
+from engine.jobs.rclone.scan import Folder, Rules, Scan, new_scan, scan_rules, scan_tree, walk
 
 # A worker's part: paths joined by NUL (no file name holds one) with sizes and mtime_ns in arrays,
 # or the dict itself when a time does not fit in 64 bits; then left_out, failed and unreadable.
@@ -68,13 +68,7 @@ def _scan_again(root: str, rules: Rules, cancel: threading.Event | None, error: 
     if cancel is not None and cancel.is_set():
         raise Cancelled()  # a stop for the whole process group ended the workers too
     log.warning("a scan worker ended early (%s): the source is scanned again in one process", error)
-    scan = _empty(rules)
-    walk(scan, [("", root)], rules, cancel)
-    return scan
-
-
-def _empty(rules: Rules) -> Scan:
-    return Scan(rules=rules.filter if rules.filter.active else None)
+    return scan_tree(root, rules, cancel)
 
 
 @contextmanager
@@ -96,7 +90,7 @@ def scanning(
     """
     global _rules
     rules = scan_rules(include_hidden, exclude, never)
-    scan = _empty(rules)
+    scan = new_scan(rules)
     pending: list[Folder] = [("", root)]
     workers = worker_count(workers)
     if workers >= 2 and fork_is_safe():

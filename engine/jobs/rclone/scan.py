@@ -92,10 +92,18 @@ def scan_source(
 
     Raises Cancelled when ``cancel`` is set (checked once per folder); ProfileError for a bad pattern.
     """
-    rules = scan_rules(include_hidden, exclude, never)
-    scan = Scan(rules=rules.filter if rules.filter.active else None)
+    return scan_tree(root, scan_rules(include_hidden, exclude, never), cancel)
+
+
+def scan_tree(root: str, rules: Rules, cancel: threading.Event | None) -> Scan:
+    """The whole walk of ``root`` in this process."""
+    scan = new_scan(rules)
     walk(scan, [("", root)], rules, cancel)
     return scan
+
+
+def new_scan(rules: Rules) -> Scan:
+    return Scan(rules=rules.filter if rules.filter.active else None)
 
 
 def walk(
