@@ -30,8 +30,12 @@ def fork_is_safe() -> bool:
 
 
 def worker_count(wanted: int | None = None) -> int:
-    """How many processes a walk uses: the machine's cores, at most four, unless ``wanted`` says."""
-    return wanted or min(os.cpu_count() or 1, _MAX_WORKERS)
+    """How many processes a walk uses: the cores this process may run on, at most four, unless
+    ``wanted`` says (a container limited to one core walks in one process)."""
+    if wanted:
+        return wanted
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, _MAX_WORKERS)
 
 
 def deal(pending: list[_T], workers: int) -> list[list[_T]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.files.forked import WorkerLost, deal, forked_map
+from engine.files.forked import WorkerLost, deal, forked_map, worker_count
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked walk is Linux only")
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +98,10 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_process_held_to_one_core_walks_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert worker_count() == 1 and worker_count(3) == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert worker_count() == 4
