@@ -3,7 +3,7 @@
 The parent walks the top of the source, forks the workers, and is then free for other work (the
 rclone kind loads its index meanwhile) until it asks for the result. Each worker sends its files
 back compactly: the paths as one string and sizes and times as two arrays, not an object per file
-(100,000 files: about a third of the time to send them as a dict).
+(50,000 files: 18 ms to pack, pickle and unpack into the parent's dict, against 35 ms as a dict).
 """
 
 from __future__ import annotations
