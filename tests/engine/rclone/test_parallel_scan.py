@@ -13,6 +13,7 @@ import pytest
 from engine.core.errors import Cancelled
 from engine.files import forked
 from engine.jobs.rclone import parallel_scan
+from engine.jobs.rclone import scan as scan_module
 from engine.jobs.rclone.parallel_scan import scanning
 from engine.jobs.rclone.planner import compare
 from engine.jobs.rclone.scan import Scan, scan_source
@@ -103,6 +104,26 @@ def test_a_worker_that_dies_leaves_the_scan_to_this_process(
     fast = _forked(root, include_hidden=True)  # before WorkerLost, this waited forever
     _same(scan_source(str(root), include_hidden=True), fast)
     assert "scanned again in one process" in caplog.text
+
+
+def test_folders_that_cannot_be_read_are_reported_as_one_scan_reports_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path / "src")
+    locked = {str(root / "d6" / "s42"), str(root / "d10" / "s118")}
+    real_open = scan_module.open_folder
+
+    def open_folder(folder: str) -> int | None:  # as for a folder without read permission
+        if folder in locked:
+            raise PermissionError(13, "Permission denied")
+        return real_open(folder)
+
+    monkeypatch.setattr(scan_module, "open_folder", open_folder)  # the forked workers inherit it
+    single = scan_source(str(root), include_hidden=True)
+    fast = _forked(root, include_hidden=True)
+    _same(single, fast)
+    assert sorted(fast.unreadable) == ["d10/s118", "d6/s42"]
+    assert fast.failed["d6/s42"] == "folder cannot be read: Permission denied"
 
 
 def test_small_tree_is_scanned_in_this_process(tmp_path: Path) -> None:
