@@ -44,6 +44,13 @@ def deal(pending: list[_T], workers: int) -> list[list[_T]]:
     return [pending[i : i + size] for i in range(0, len(pending), size)]
 
 
+def spread(pending: list[_T], workers: int, per_worker: int = 8) -> list[list[_T]]:
+    """``pending`` dealt like cards into ``per_worker`` shares per worker: neighbours, often alike
+    in size (the subfolders of one big folder), go to different shares, so shares come out even."""
+    count = min(len(pending), workers * per_worker)
+    return [pending[k::count] for k in range(count)]
+
+
 class WorkerLost(Exception):
     """A worker ended without sending its part (killed, out of memory): walk again in one process."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.files.forked import WorkerLost, deal, forked_map, worker_count
+from engine.files.forked import WorkerLost, deal, forked_map, spread, worker_count
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked walk is Linux only")
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +105,12 @@ def test_a_process_held_to_one_core_walks_in_one(monkeypatch: pytest.MonkeyPatch
     assert worker_count() == 1 and worker_count(3) == 3
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
     assert worker_count() == 4
+
+
+def test_spread_deals_neighbours_to_different_shares() -> None:
+    sizes = [40, 38, 35, 5, 4, 3, 2, 1, 1, 1, 1, 1]  # a big folder's subfolders come side by side
+    shares = spread(list(range(len(sizes))), 2, per_worker=2)
+    assert sorted(n for share in shares for n in share) == list(range(len(sizes)))
+    assert [len(share) for share in shares] == [3, 3, 3, 3]
+    assert max(sum(sizes[n] for n in share) for share in shares) == 45  # contiguous slices: 113
+    assert spread([1, 2], 4) == [[1], [2]]

@@ -19,9 +19,9 @@ from engine.files.forked import (
     MIN_SUBTREES,
     TOP_BUDGET,
     WorkerLost,
-    deal,
     fork_is_safe,
     forked_map,
+    spread,
     worker_count,
 )
 from engine.jobs.rclone.scan import Folder, Rules, Scan, new_scan, scan_rules, scan_tree, walk
@@ -38,7 +38,7 @@ _rules: Rules | None = None  # inherited by forked workers
 def _scan_share(share: list[Folder]) -> _Part:
     assert _rules is not None
     part = Scan()
-    walk(part, list(reversed(share)), _rules, None)
+    walk(part, list(share), _rules, None)
     return _pack(part.files), part.left_out, part.failed, part.unreadable
 
 
@@ -94,7 +94,7 @@ def scanning(
     pending: list[Folder] = [("", root)]
     workers = worker_count(workers)
     if workers >= 2 and fork_is_safe():
-        pending = walk(scan, pending, rules, cancel, budget=TOP_BUDGET)
+        pending = walk(scan, pending, rules, cancel, budget=TOP_BUDGET, breadth_first=True)
 
     def walk_rest() -> Scan:
         walk(scan, pending, rules, cancel)
@@ -105,8 +105,7 @@ def scanning(
         return
     _rules = rules
     try:
-        # The stack pops from its end: visit subtrees in that order, dealt out in slices.
-        with forked_map(_scan_share, deal(list(reversed(pending)), workers), workers) as parts:
+        with forked_map(_scan_share, spread(pending, workers), workers) as parts:
 
             def gather() -> Scan:
                 try:

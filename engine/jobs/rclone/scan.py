@@ -107,16 +107,25 @@ def new_scan(rules: Rules) -> Scan:
 
 
 def walk(
-    scan: Scan, stack: list[Folder], rules: Rules, cancel: threading.Event | None, budget: int = -1
+    scan: Scan,
+    stack: list[Folder],
+    rules: Rules,
+    cancel: threading.Event | None,
+    budget: int = -1,
+    *,
+    breadth_first: bool = False,
 ) -> list[Folder]:
-    """Walk the folders on ``stack`` depth first into ``scan``; stop after ``budget`` folders.
+    """Walk the folders on ``stack`` depth first (or breadth first) into ``scan``; stop after
+    ``budget`` folders.
 
-    Returns the folders not yet visited (each a whole subtree).
+    Returns the folders not yet visited (each a whole subtree). Breadth first, they are the
+    subtrees at the edge of what was walked: many, and smaller, where a big folder would be left
+    whole depth first.
     """
     failed, rule, skip, skip_names = scan.failed, rules.rule, rules.skip, rules.skip_names
     while stack and budget != 0:
         budget -= 1
-        rel_dir, path = stack.pop()
+        rel_dir, path = stack.pop(0) if breadth_first else stack.pop()
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         fd = None

@@ -64,11 +64,11 @@ def test_forked_scan_equals_single_scan(tmp_path: Path, monkeypatch: pytest.Monk
     never = [str(root / "d2" / "own.db")]
     shares: list[int] = []
 
-    def deal(pending: list[tuple[str, str]], workers: int) -> list[list[tuple[str, str]]]:
+    def spread(pending: list[tuple[str, str]], workers: int) -> list[list[tuple[str, str]]]:
         shares.append(len(pending))
-        return forked.deal(pending, workers)
+        return forked.spread(pending, workers)
 
-    monkeypatch.setattr(parallel_scan, "deal", deal)
+    monkeypatch.setattr(parallel_scan, "spread", spread)
     single = scan_source(str(root), include_hidden=False, exclude=["*.tmp", "skipme/"], never=never)
     fast = _forked(root, **_OPTIONS, never=never)
     assert shares and shares[0] >= forked.MIN_SUBTREES  # the workers did walk part of the tree
