@@ -1,4 +1,4 @@
-"""The source scan on several cores (engine.files.forked): the same walk as ``scan_source``, split by subtree.
+"""The source scan on several cores (engine.files.forked): the same walk as ``scan_tree``, split by subtree.
 
 The parent walks the top of the source, forks the workers, and is then free for other work (the
 rclone kind loads its index meanwhile) until it asks for the result. Each worker sends its files
@@ -46,7 +46,7 @@ def _pack(files: dict[str, tuple[int, int]]) -> _Files:
     try:
         sizes = array("q", [size for size, _ in files.values()])
         mtimes = array("q", [mtime for _, mtime in files.values()])
-    except OverflowError:  # a file time beyond the year 2262: rare enough to send the slow way
+    except OverflowError:  # a time past 2262 or before 1678: rare enough to send the slow way
         return files
     return "\0".join(files), sizes, mtimes
 

@@ -71,7 +71,7 @@ Folder = tuple[str, str]  # (path relative to the source, ending in "/" or ""; i
 
 
 def scan_rules(include_hidden: bool, exclude: Sequence[str] = (), never: Iterable[str] = ()) -> Rules:
-    """Raises ProfileError for a bad pattern."""
+    """``never``: absolute paths never uploaded (own files). Raises ProfileError for a bad pattern."""
     skip = frozenset(_norm(p) for p in never)
     return Rules(
         PathFilter(exclude, include_hidden=include_hidden, where="[rclone].exclude"),
@@ -80,23 +80,11 @@ def scan_rules(include_hidden: bool, exclude: Sequence[str] = (), never: Iterabl
     )
 
 
-def scan_source(
-    root: str,
-    *,
-    include_hidden: bool,
-    exclude: Sequence[str] = (),
-    never: Iterable[str] = (),
-    cancel: threading.Event | None = None,
-) -> Scan:
-    """Walk ``root`` (not following links). ``never``: absolute paths never uploaded (own files).
-
-    Raises Cancelled when ``cancel`` is set (checked once per folder); ProfileError for a bad pattern.
-    """
-    return scan_tree(root, scan_rules(include_hidden, exclude, never), cancel)
-
-
 def scan_tree(root: str, rules: Rules, cancel: threading.Event | None) -> Scan:
-    """The whole walk of ``root`` in this process."""
+    """The whole walk of ``root`` (not following links) in this process.
+
+    Raises Cancelled when ``cancel`` is set (checked once per folder).
+    """
     scan = new_scan(rules)
     walk(scan, [("", root)], rules, cancel)
     return scan

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from engine.jobs.rclone import parallel_scan
 from engine.jobs.rclone import scan as scan_module
 from engine.jobs.rclone.parallel_scan import scanning
 from engine.jobs.rclone.planner import compare
-from engine.jobs.rclone.scan import Scan, scan_source
+from engine.jobs.rclone.scan import Scan, scan_rules, scan_tree
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked scan is Linux only")
 
@@ -39,6 +40,13 @@ def _tree(root: Path, folders: int = 120) -> Path:
     (root / ".rearguard").mkdir()
     (root / "d2" / "own.db").write_text("Rearguard's own state")
     return root
+
+
+def scan_source(
+    root: str, *, include_hidden: bool, exclude: Sequence[str] = (), never: Iterable[str] = ()
+) -> Scan:
+    """The whole scan in this process: what the forked scan must equal."""
+    return scan_tree(root, scan_rules(include_hidden, exclude, never), None)
 
 
 def _forked(root: Path, **options: object) -> Scan:

@@ -25,7 +25,7 @@ from engine.jobs.rclone import command, credentials, json_log, look, preflight
 from engine.jobs.rclone.deletes import delete_guard
 from engine.jobs.rclone.index import RetryEntry
 from engine.jobs.rclone.planner import compare
-from engine.jobs.rclone.scan import Scan, excluder, scan_source
+from engine.jobs.rclone.scan import Scan, excluder, scan_rules, scan_tree
 from engine.jobs.rclone.tally import Watcher
 from engine.tools.bundled import RCLONE_EXE
 from engine.tools.process import ProcessResult
@@ -250,7 +250,7 @@ def test_excluded_files_are_kept_unless_delete_excluded(tmp_path: Path) -> None:
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    scan = scan_source(str(tmp_path), include_hidden=False, exclude=["*.tmp", "build/"])
+    scan = scan_tree(str(tmp_path), scan_rules(False, ["*.tmp", "build/"]), None)
     left_out = excluder(scan.rules)
     assert {n for n in names if not left_out(n)} == set(scan.files) == {"a.txt", "builder/o", "sub/k.txt"}
     index = {n: (1, 1) for n in names}
