@@ -97,10 +97,14 @@ def plan(ctx: RunContext) -> Plan:
         )
     binary = preflight.find_rclone(job.rclone)
     ctx.reporter(PhaseChanged("scan", str(job.source)))
-    # The scan's workers are forked first, before any thread; the index loads while they walk.
+    # The scan's workers are forked first, before any thread; each sets its subtrees against the index.
+    retarget = index.target_changed(ctx.state, ctx.name, str(job.source), job.remote)
+    retries = index.load_retries(ctx.state, ctx.name)
     with (
         scanning(
             str(job.source),
+            index.IndexRows.of(ctx.state, ctx.name, trusted=not retarget),
+            retries,
             include_hidden=job.include_hidden,
             exclude=job.exclude,
             never=_own_files(ctx),
@@ -109,16 +113,13 @@ def plan(ctx: RunContext) -> Plan:
         ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool,
     ):
         ready = _preflight(pool, ctx, job, binary)
-        retarget = index.target_changed(ctx.state, ctx.name, str(job.source), job.remote)
-        indexed = {} if retarget else index.load_index(ctx.state, ctx.name)
-        retries = index.load_retries(ctx.state, ctx.name)
-        scan = scanned()
+        scan, diff = scanned()
         version = ready()
     if retarget:
         ctx.warn("the source or remote changed since the last run: every file is checked again")
     for folder in scan.unreadable:
         ctx.warn(f"cannot read {job.source / folder}: its files are neither uploaded nor deleted")
-    decided = planner.compare(scan, indexed, retries, delete_excluded=job.delete_excluded)
+    decided = planner.compare(scan, diff, retries, delete_excluded=job.delete_excluded)
     kept = int(decided.extra.get(planner.KEPT_EXCLUDED, 0))
     if kept:
         ctx.log.info(
@@ -130,8 +131,8 @@ def plan(ctx: RunContext) -> Plan:
         **decided.extra,
         "remote": redact(job.remote, ctx.secrets),
         "rclone": version,
-        "scanned": len(scan.files),
-        "indexed": len(indexed),
+        "scanned": diff.scanned,
+        "indexed": diff.indexed,
         "retry_queue": len(retries),
     }
     return replace(decided, extra=extra)

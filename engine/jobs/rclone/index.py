@@ -7,10 +7,12 @@ uploads, its failures and its confirmed deletions in one transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from engine.core.state import StateDB
+from engine.jobs.rclone.diff import Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,37 @@ def target_changed(state: StateDB, profile: str, source: str, remote: str) -> bo
         "SELECT source, remote FROM rclone_target WHERE profile = ?", (profile,)
     ).fetchone()
     return row is not None and tuple(row) != (source, remote)
+
+
+@dataclass(frozen=True)
+class IndexRows:
+    """A profile's index rows, read in path ranges: in this process through ``conn``, or in a forked
+    scan worker through a connection of its own (``reopened``: SQLite connections must not cross a
+    fork). ``trusted`` False: the index describes another source or remote and reads as empty.
+    """
+
+    conn: sqlite3.Connection
+    path: Path
+    profile: str
+    trusted: bool = True
+
+    @classmethod
+    def of(cls, state: StateDB, profile: str, trusted: bool = True) -> IndexRows:
+        return cls(state.conn, state.path, profile, trusted)
+
+    def between(self, start: str = "", end: str | None = None) -> Iterator[Row]:
+        """The rows with ``start <= path < end`` (``end`` None: no upper bound), in path order."""
+        if not self.trusted:
+            return iter(())
+        query = "SELECT path, size, mtime_ns FROM rclone_index WHERE profile = ? AND path >= ?"
+        if end is None:
+            return self.conn.execute(query + " ORDER BY path", (self.profile, start))
+        return self.conn.execute(query + " AND path < ? ORDER BY path", (self.profile, start, end))
+
+    def reopened(self) -> IndexRows:
+        """The same rows through a new read-only connection (for a forked worker; close it after)."""
+        conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True)
+        return IndexRows(conn, self.path, self.profile, self.trusted)
 
 
 def load_index(state: StateDB, profile: str) -> dict[str, tuple[int, int]]:

@@ -1,17 +1,18 @@
-"""The source scan on several cores (engine.files.forked): the same walk as ``scan_tree``, split by subtree.
+"""The source scan on several cores (engine.files.forked), set against the index where it runs.
 
-The parent walks the top of the source, forks the workers, and is then free for other work (the
-rclone kind loads its index meanwhile) until it asks for the result. Each worker sends its files
-back compactly: the paths as one string and sizes and times as two arrays, not an object per file
-(50,000 files: 18 ms to pack, pickle and unpack into the parent's dict, against 35 ms as a dict).
+The parent walks the top of the source and forks the workers; each walks a share of the subtrees
+left, reads the index rows under them with a connection of its own and sends back only its
+``Diff``: the files that differ and the indexed ones it did not see (a change or two, not
+100,000 files). Meanwhile the parent sets its own files (the top of the tree) against the rows
+outside every subtree. The path ranges of the subtrees and the gaps between them cover every
+path once, so the merged diff equals the one-process ``diff_rows`` of the whole scan.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from engine.core.errors import Cancelled
@@ -24,99 +25,127 @@ from engine.files.forked import (
     spread,
     worker_count,
 )
+from engine.jobs.rclone.diff import Diff, diff_rows
+from engine.jobs.rclone.index import IndexRows
 from engine.jobs.rclone.scan import Folder, Rules, Scan, new_scan, scan_rules, scan_tree, walk
 
-# A worker's part: paths joined by NUL (no file name holds one) with sizes and mtime_ns in arrays,
-# or the dict itself when a time does not fit in 64 bits; then left_out, failed and unreadable.
-_Files = tuple[str, "array[int]", "array[int]"] | dict[str, tuple[int, int]]
-_Part = tuple[_Files, dict[str, str], dict[str, str], list[str]]
+# A worker's part: its diff, then left_out, failed and unreadable.
+_Part = tuple[Diff, dict[str, str], dict[str, str], list[str]]
+Finish = Callable[[], tuple[Scan, Diff]]
 
 log = logging.getLogger("rearguard.rclone")
-_rules: Rules | None = None  # inherited by forked workers
+_shared: tuple[Rules, IndexRows, Collection[str]] | None = None  # inherited by forked workers
+
+
+def subtree_range(rel: str) -> tuple[str, str]:
+    """The paths below folder ``rel`` (ending in "/") are exactly those in [rel, rel with "/" -> "0")."""
+    return rel, rel[:-1] + "0"  # "0" follows "/" in code point (and UTF-8 byte) order
+
+
+def gaps(pending: Iterable[Folder]) -> list[tuple[str, str | None]]:
+    """The path ranges outside every subtree in ``pending`` (disjoint folders): the parent's part."""
+    out: list[tuple[str, str | None]] = []
+    start = ""
+    for low, high in sorted(subtree_range(rel) for rel, _ in pending):
+        out.append((start, low))
+        start = high
+    out.append((start, None))
+    return out
 
 
 def _scan_share(share: list[Folder]) -> _Part:
-    assert _rules is not None
+    assert _shared is not None
+    rules, rows, retries = _shared
     part = Scan()
-    walk(part, list(share), _rules, None)
-    return _pack(part.files), part.left_out, part.failed, part.unreadable
-
-
-def _pack(files: dict[str, tuple[int, int]]) -> _Files:
+    walk(part, list(share), rules, None)
+    own = rows.reopened()
     try:
-        sizes = array("q", [size for size, _ in files.values()])
-        mtimes = array("q", [mtime for _, mtime in files.values()])
-    except OverflowError:  # a time past 2262 or before 1678: rare enough to send the slow way
-        return files
-    return "\0".join(files), sizes, mtimes
+        diff = diff_rows(part.files, _ranges(own, (subtree_range(rel) for rel, _ in share)), retries)
+    finally:
+        own.conn.close()
+    return diff, part.left_out, part.failed, part.unreadable
 
 
-def _merge(scan: Scan, part: _Part) -> None:
-    files, left_out, failed, unreadable = part
-    if isinstance(files, dict):
-        scan.files.update(files)
-    elif files[0]:
-        paths, sizes, mtimes = files
-        scan.files.update(zip(paths.split("\0"), zip(sizes, mtimes, strict=True), strict=True))
+def _ranges(rows: IndexRows, ranges: Iterable[tuple[str, str | None]]) -> Iterator[tuple[str, int, int]]:
+    for start, end in ranges:
+        yield from rows.between(start, end)
+
+
+def _merge(scan: Scan, diff: Diff, part: _Part) -> None:
+    found, left_out, failed, unreadable = part
+    diff.add(found)
     scan.left_out.update(left_out)
     scan.failed.update(failed)
     scan.unreadable += unreadable
 
 
-def _scan_again(root: str, rules: Rules, cancel: threading.Event | None, error: WorkerLost) -> Scan:
+def _scan_again(
+    root: str,
+    rules: Rules,
+    rows: IndexRows,
+    retries: Collection[str],
+    cancel: threading.Event | None,
+    error: WorkerLost,
+) -> tuple[Scan, Diff]:
     """The whole scan in this process, after a worker ended without its part."""
     if cancel is not None and cancel.is_set():
         raise Cancelled()  # a stop for the whole process group ended the workers too
     log.warning("a scan worker ended early (%s): the source is scanned again in one process", error)
-    return scan_tree(root, rules, cancel)
+    scan = scan_tree(root, rules, cancel)
+    return scan, diff_rows(scan.files, rows.between(), retries)
 
 
 @contextmanager
 def scanning(
     root: str,
+    rows: IndexRows,
+    retries: Collection[str] = (),
     *,
     include_hidden: bool,
     exclude: Sequence[str] = (),
     never: Iterable[str] = (),
     cancel: threading.Event | None = None,
     workers: int | None = None,
-) -> Iterator[Callable[[], Scan]]:
-    """Start scanning ``root``; yields a function that finishes the scan and returns it.
+) -> Iterator[Finish]:
+    """Start scanning ``root``; yields a function that finishes the scan and returns it with its
+    diff against the index ``rows`` (the scan's ``files`` are used up by the diff).
 
     Where forking is safe and the tree is big enough, the workers start on entry (start threads
     only inside the block) and run while the caller does other work. Otherwise the whole walk
     happens when the result is asked for, in this process. Same result either way, same errors:
     ProfileError for a bad pattern (on entry), Cancelled when ``cancel`` is set.
     """
-    global _rules
+    global _shared
     rules = scan_rules(include_hidden, exclude, never)
     scan = new_scan(rules)
     pending: list[Folder] = [("", root)]
     workers = worker_count(workers)
-    if workers >= 2 and fork_is_safe():
+    # A worker opens its own connection; one in a transaction at the fork is not safe to copy.
+    if workers >= 2 and fork_is_safe() and not rows.conn.in_transaction:
         pending = walk(scan, pending, rules, cancel, budget=TOP_BUDGET, breadth_first=True)
 
-    def walk_rest() -> Scan:
+    def walk_rest() -> tuple[Scan, Diff]:
         walk(scan, pending, rules, cancel)
-        return scan
+        return scan, diff_rows(scan.files, rows.between(), retries)
 
     if len(pending) < MIN_SUBTREES:
         yield walk_rest
         return
-    _rules = rules
+    _shared = rules, rows, retries
     try:
         with forked_map(_scan_share, spread(pending, workers), workers) as parts:
+            diff = diff_rows(scan.files, _ranges(rows, gaps(pending)), retries)  # the top, meanwhile
 
-            def gather() -> Scan:
+            def gather() -> tuple[Scan, Diff]:
                 try:
                     for part in parts:
-                        _merge(scan, part)
+                        _merge(scan, diff, part)
                 except WorkerLost as error:
-                    return _scan_again(root, rules, cancel, error)
+                    return _scan_again(root, rules, rows, retries, cancel, error)
                 if cancel is not None and cancel.is_set():  # the workers cannot see it
                     raise Cancelled()
-                return scan
+                return scan, diff
 
             yield gather
     finally:
-        _rules = None
+        _shared = None

@@ -1,4 +1,4 @@
-"""Deciding a run from the scan, the index and the retry queue: a pure function, no disk, no rclone.
+"""Deciding a run from the scan, its diff with the index, and the retry queue: pure, no disk, no rclone.
 
 Upload: files that are new or whose size or mtime_ns differ from what was last uploaded, plus every
 file still in the retry queue. Delete: indexed files the source no longer has, except those the
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.core.plan import Action, ActionKind, Plan
+from engine.jobs.rclone.diff import Diff
 from engine.jobs.rclone.index import RetryEntry
 from engine.jobs.rclone.scan import Scan, excluder, keeper
 
@@ -39,27 +40,20 @@ def _note(path: str, why: str, drop_retry: bool) -> Action:
 
 def compare(
     scan: Scan,
-    index: Mapping[str, tuple[int, int]],
+    diff: Diff,
     retries: Mapping[str, RetryEntry],
     *,
     delete_excluded: bool = False,
 ) -> Plan:
-    """The plan for one run (actions sorted: uploads by path, then deletes by path)."""
-    files, get = scan.files, index.get
-    # The common case first, as one tight pass: most files match what was last uploaded.
-    differ = [path for path, seen in files.items() if get(path) != seen]
-    differ += [path for path in retries if path in files and get(path) == files[path]]
+    """The plan for one run from the scan's notes and its ``diff`` with the index (actions sorted:
+    uploads by path, then deletes by path)."""
     uploads = []
-    for path in differ:
-        size, mtime_ns = files[path]
-        known = get(path)
-        reason = NEW if known is None else CHANGED if known != (size, mtime_ns) else RETRY
-        uploads.append(_upload(path, size, mtime_ns, reason, retries.get(path)))
+    for path, (seen, known) in diff.differ.items():
+        reason = NEW if known is None else CHANGED if known != seen else RETRY
+        uploads.append(_upload(path, *seen, reason, retries.get(path)))
     kept, excluded = keeper(scan), excluder(scan.rules)
     deletes, kept_excluded = [], 0
-    # Every indexed path the scan saw leaves nothing to delete: then skip the set of 100,000 paths.
-    seen = len(files) - sum(1 for path in differ if path not in index)
-    for path in index.keys() - files.keys() if seen < len(index) else ():
+    for path, size in diff.gone.items():
         if kept(path):
             continue
         reason = GONE
@@ -68,11 +62,11 @@ def compare(
                 kept_excluded += 1
                 continue
             reason = EXCLUDED
-        deletes.append(Action(ActionKind.DELETE, path, bytes=index[path][0], detail=(("reason", reason),)))
+        deletes.append(Action(ActionKind.DELETE, path, bytes=size, detail=(("reason", reason),)))
     notes = [_note(path, why, path in retries) for path, why in scan.left_out.items()]
     notes += [Action(ActionKind.UPLOAD, path, detail=((FAILED, why),)) for path, why in scan.failed.items()]
     for path in retries:
-        if path in files or kept(path):
+        if path in diff.differ or kept(path):  # every retry the scan listed is in differ
             continue
         why = (
             "left out by [rclone].exclude or include_hidden" if excluded(path) else "no longer in the source"

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from engine.core.context import RunContext
 from engine.core.errors import ToolUnavailable
 from engine.core.events import Event, ItemFinished
-from engine.core.plan import Action, ActionKind
+from engine.core.plan import Action, ActionKind, Plan
 from engine.core.report import ItemResult
 from engine.files.pacing import PauseSwitch
 from engine.files.pathsafety import split_relative
-from engine.jobs.rclone import command, credentials, json_log, look, preflight
+from engine.jobs.rclone import command, credentials, json_log, look, planner, preflight
 from engine.jobs.rclone.deletes import delete_guard
+from engine.jobs.rclone.diff import diff_rows
 from engine.jobs.rclone.index import RetryEntry
-from engine.jobs.rclone.planner import compare
 from engine.jobs.rclone.scan import Scan, excluder, scan_rules, scan_tree
 from engine.jobs.rclone.tally import Watcher
 from engine.tools.bundled import RCLONE_EXE
@@ -205,6 +205,14 @@ def _ok(raw: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def compare(
+    scan: Scan, index: dict[str, tuple[int, int]], retries: dict[str, RetryEntry], **options: bool
+) -> Plan:
+    """The planner's decision from the scan set against ``index`` as the state DB would stream it."""
+    rows = [(path, size, mtime) for path, (size, mtime) in sorted(index.items())]
+    return planner.compare(scan, diff_rows(dict(scan.files), rows, retries), retries, **options)
 
 
 files_strategy = paths.flatmap(
