@@ -1,7 +1,5 @@
 """``python -m engine``: the command line (the window needs the ``rearguard`` program)."""
 
-import sys
+from engine.cli import end_process, main
 
-from engine.cli import main
-
-sys.exit(main())
+end_process(main())

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
+from engine.cli import end_process
 from engine.cli import main as cli_main
 
 CLI_COMMANDS = {"run", "list", "show", "check", "mirror", "--version", "-h", "--help"}
@@ -32,5 +34,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return gui_main(args[1:] if args and args[0] == "gui" else args)
 
 
+def run() -> NoReturn:
+    """The program: a command ends the process as soon as it is done (``end_process``); the window
+    exits the usual way."""
+    args = sys.argv[1:]
+    if wants_cli(args):
+        end_process(cli_main(args))
+    sys.exit(main(args))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

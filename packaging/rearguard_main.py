@@ -25,7 +25,7 @@ def _give_windowed_exe_somewhere_to_write() -> None:
 if __name__ == "__main__":
     _give_windowed_exe_somewhere_to_write()
     from engine.tools.bundled import restore_library_path
-    from gui.launcher import main
+    from gui.launcher import run
 
     restore_library_path()
-    sys.exit(main())
+    run()

@@ -6,9 +6,13 @@ a traceback. Qt is never imported on this path. Each command lives in a module o
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from engine.cli.parser import build_parser
 from engine.cli.run_commands import TIME_SCALE_ENV, quick_mirror_profile, run
@@ -16,7 +20,7 @@ from engine.core import errors
 from engine.core.folders import app_folders
 from engine.core.profiles import resolve_profile
 
-__all__ = ["TIME_SCALE_ENV", "build_parser", "dispatch", "main"]
+__all__ = ["TIME_SCALE_ENV", "build_parser", "dispatch", "end_process", "main"]
 
 
 def dispatch(argv: Sequence[str]) -> int:
@@ -76,3 +80,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return errors.EXIT_CANCELLED
     except BrokenPipeError:
         return errors.EXIT_OK
+
+
+def end_process(code: int) -> NoReturn:
+    """End the process with ``code`` once a command is done.
+
+    Python's own teardown frees every object of every module one by one: 10-20 ms of each command,
+    for a process that ends anyway. When no other thread is left, the exit handlers run and the
+    output is flushed as at any exit, then the process ends at once; otherwise it exits normally.
+    """
+    if threading.active_count() == 1:
+        atexit._run_exitfuncs()  # logging's flush and close among them
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):  # a closed pipe, a closed or absent stream
+                pass
+        os._exit(code)
+    sys.exit(code)

@@ -9,6 +9,7 @@ starts any thread of its own.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -71,7 +72,14 @@ def forked_map(func: Callable[[_T], _R], shares: list[_T], workers: int) -> Iter
         workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
     )
     try:
-        yield _results(pool.map(func, shares))  # the first share forks every worker, before any thread
+        # The first share forks every worker, before any thread. Frozen, the parent's objects are
+        # never traversed by a worker's garbage collector: less work, and no copy of their pages.
+        gc.freeze()
+        try:
+            results = pool.map(func, shares)
+        finally:
+            gc.unfreeze()
+        yield _results(results)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
