@@ -11,6 +11,7 @@ path once, so the merged diff equals the one-process ``diff_rows`` of the whole 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ Finish = Callable[[], tuple[Scan, Diff]]
 
 log = logging.getLogger("rearguard.rclone")
 _shared: tuple[Rules, IndexRows, Collection[str]] | None = None  # inherited by forked workers
+_own: tuple[int, IndexRows] | None = None  # a worker's own connection to the index, with its pid
 
 
 def subtree_range(rel: str) -> tuple[str, str]:
@@ -58,12 +60,19 @@ def _scan_share(share: list[Folder]) -> _Part:
     rules, rows, retries = _shared
     part = Scan()
     walk(part, list(share), rules, None)
-    own = rows.reopened()
-    try:
-        diff = diff_rows(part.files, _ranges(own, (subtree_range(rel) for rel, _ in share)), retries)
-    finally:
-        own.conn.close()
+    own = _own_rows(rows)
+    diff = diff_rows(part.files, _ranges(own, (subtree_range(rel) for rel, _ in share)), retries)
     return diff, part.left_out, part.failed, part.unreadable
+
+
+def _own_rows(rows: IndexRows) -> IndexRows:
+    """This worker's connection to the index, opened for its first share and kept for the others
+    (a read-only connection outside a transaction holds no lock: it ends with the worker)."""
+    global _own
+    pid = os.getpid()
+    if _own is None or _own[0] != pid:
+        _own = pid, rows.reopened()
+    return _own[1]
 
 
 def _ranges(rows: IndexRows, ranges: Iterable[tuple[str, str | None]]) -> Iterator[tuple[str, int, int]]:
