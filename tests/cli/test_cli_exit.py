@@ -63,3 +63,18 @@ def test_python_m_engine_ends_with_the_command_s_code(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and done.stderr.startswith("rearguard: ") and done.stdout == ""
+
+
+def test_the_rearguard_program_ends_a_command_the_same_way(tmp_path: Path) -> None:
+    env = {**os.environ, "REARGUARD_HOME": str(tmp_path / "home")}
+    argv = [sys.executable, "-m", "gui.launcher", "--version"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("rearguard ")
+    missing = subprocess.run(
+        [sys.executable, "-m", "gui.launcher", "run", str(tmp_path / "missing.toml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("rearguard: ")
