@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -60,8 +61,11 @@ def _scan_share(share: list[Folder]) -> _Part:
     rules, rows, retries = _shared
     part = Scan()
     walk(part, list(share), rules, None)
-    own = _own_rows(rows)
-    diff = diff_rows(part.files, _ranges(own, (subtree_range(rel) for rel, _ in share)), retries)
+    try:
+        own = _own_rows(rows)
+        diff = diff_rows(part.files, _ranges(own, (subtree_range(rel) for rel, _ in share)), retries)
+    except sqlite3.Error as error:  # the parent reads the index through its own connection instead
+        raise WorkerLost(f"it cannot read the index: {error}") from None
     return diff, part.left_out, part.failed, part.unreadable
 
 
@@ -99,7 +103,7 @@ def _scan_again(
     """The whole scan in this process, after a worker ended without its part."""
     if cancel is not None and cancel.is_set():
         raise Cancelled()  # a stop for the whole process group ended the workers too
-    log.warning("a scan worker ended early (%s): the source is scanned again in one process", error)
+    log.warning("a scan worker did not finish (%s): the source is scanned again in one process", error)
     scan = scan_tree(root, rules, cancel)
     return scan, diff_rows(scan.files, rows.between(), retries)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterable
@@ -187,6 +188,22 @@ def test_a_worker_that_dies_leaves_the_scan_to_this_process(
     monkeypatch.setattr(parallel_scan, "_scan_share", _killed)
     fast = _forked(root, rows, include_hidden=True)  # before WorkerLost, this waited forever
     _same(_single(root, rows, include_hidden=True), fast)
+    assert "scanned again in one process" in caplog.text
+
+
+def test_a_worker_that_cannot_read_the_index_leaves_the_scan_to_this_process(
+    tmp_path: Path, state: StateDB, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = _tree(tmp_path / "src")
+    rows = _rows(state, root)
+
+    def reopened(self: IndexRows) -> IndexRows:  # as for a state folder the worker may not open
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(IndexRows, "reopened", reopened)  # the forked workers inherit it
+    fast = _forked(root, rows, include_hidden=True)
+    _same(_single(root, rows, include_hidden=True), fast)
+    assert "cannot read the index: unable to open database file" in caplog.text
     assert "scanned again in one process" in caplog.text
 
 
