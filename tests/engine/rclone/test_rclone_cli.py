@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -172,14 +173,19 @@ def test_a_big_source_is_scanned_on_several_cores_from_the_cli(
     assert cli("run", "big", "--dry-run", "--json")[1]["actions"] == []
     write_files(source, {"p4/f4/n1.txt": "changed", "p8/f98/new.txt": "new"}, mtime=1_800_000_000)
     (source / "p2/f11/n0.txt").unlink()
+    (source / "top.txt").unlink()  # gone at the top, and a whole folder gone below it
+    shutil.rmtree(source / "p3/f12")
     code, plan = cli("run", "big", "--dry-run", "--json")
     assert {(a["action"], a["path"]) for a in plan["actions"]} == {
         ("upload", "p4/f4/n1.txt"),
         ("upload", "p8/f98/new.txt"),
         ("delete", "p2/f11/n0.txt"),
+        ("delete", "top.txt"),
+        ("delete", "p3/f12/n0.txt"),
+        ("delete", "p3/f12/n1.txt"),
     }
     code, report = cli("run", "big", "--json")
-    assert code == 0 and report["counts"]["done"] == 3
+    assert code == 0 and report["counts"]["done"] == 6
     assert (remote / "p4/f4/n1.txt").read_text() == "changed" and not (remote / "p2/f11/n0.txt").exists()
     assert not (remote / "p1/f1/x.tmp").exists()
     logs = "\n".join(p.read_text(encoding="utf-8") for p in (home / "logs").rglob("*.txt"))
