@@ -68,7 +68,7 @@ class IndexRows:
         return self.conn.execute(query + " AND path < ? ORDER BY path", (self.profile, start, end))
 
     def reopened(self) -> IndexRows:
-        """The same rows through a new read-only connection (for a forked worker; close it after)."""
+        """The same rows through a new read-only connection: a forked worker's own, kept for its life."""
         conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True)
         return IndexRows(conn, self.path, self.profile, self.trusted)
 
