@@ -74,11 +74,15 @@ def forked_map(func: Callable[[_T], _R], shares: list[_T], workers: int) -> Iter
     try:
         # The first share forks every worker, before any thread. Frozen, the parent's objects are
         # never traversed by a worker's garbage collector: less work, and no copy of their pages.
-        gc.freeze()
+        # Objects someone else froze stay frozen: only what this call froze is thawed.
+        ours = gc.get_freeze_count() == 0
+        if ours:
+            gc.freeze()
         try:
             results = pool.map(func, shares)
         finally:
-            gc.unfreeze()
+            if ours:
+                gc.unfreeze()
         yield _results(results)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

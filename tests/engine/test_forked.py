@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -31,6 +32,20 @@ def test_results_come_in_the_order_of_the_shares() -> None:
     assert len(shares) > 2 and [n for share in shares for n in share] == list(range(50))
     with forked_map(_square, shares, 2) as results:
         assert [n for part in results for n in part] == [n * n for n in range(50)]
+
+
+def test_the_parent_s_objects_are_frozen_for_the_fork_only() -> None:
+    if gc.get_freeze_count() == 0:  # (another test in this process may have frozen some)
+        with forked_map(_square, deal(list(range(20)), 2), 2) as results:
+            assert gc.get_freeze_count() == 0  # thawed once the workers are forked
+            list(results)
+    gc.freeze()  # as the window does for a run's objects: a walk must not thaw them
+    try:
+        with forked_map(_square, deal(list(range(20)), 2), 2) as results:
+            list(results)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_worker_killed_is_reported_not_waited_for() -> None:
