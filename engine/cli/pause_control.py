@@ -70,7 +70,7 @@ class PauseControl:
     def _on_tstp(self, signum: int, frame: FrameType | None) -> None:
         tstp = getattr(signal, "SIGTSTP", signum)
         self.switch.pause()
-        from engine.tools.process import resume_tree, suspend_tree
+        from engine.tools.process_tree import resume_tree, suspend_tree
 
         children = _children() if self.suspend_tools else []
         for pid in children:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from engine.core.events import Reporter, null_reporter
 from engine.core.folders import Folders
@@ -18,6 +20,43 @@ from engine.files.versions import versions_stamp
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class HeldOver:
+    """What a job kind starts in one phase for a later one (a tool started ahead of need), by name.
+
+    ``take`` hands a thing over to the phase that uses it; whatever is left when the run's session
+    ends is closed then, however the run ended (and, for a context nobody closed, when it is freed).
+    """
+
+    def __init__(self) -> None:
+        self._things: dict[str, Closable] = {}
+        self._finalizer = weakref.finalize(self, _close_all, self._things)
+
+    def put(self, name: str, thing: Closable) -> None:
+        old = self._things.pop(name, None)
+        self._things[name] = thing
+        if old is not None:
+            old.close()
+
+    def take(self, name: str) -> Closable | None:
+        return self._things.pop(name, None)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _close_all(things: dict[str, Closable]) -> None:
+    while things:
+        _, thing = things.popitem()
+        try:
+            thing.close()
+        except Exception:  # one that cannot be stopped must not keep the others running
+            logging.getLogger("rearguard").exception("could not stop what a run started ahead")
 
 
 @dataclass
@@ -41,6 +80,7 @@ class RunContext:
     window_closed: threading.Event = field(default_factory=threading.Event)
     stopped_by_window: bool = False  # the window closed while paused: ``cancel`` was set for it
     left_for_next_run: int = 0  # items a job did not start because the window closed
+    held: HeldOver = field(default_factory=HeldOver)  # closed when the run's session ends
 
     def stopping(self) -> bool:
         """True when no new file may start: the run was cancelled, or its window closed."""

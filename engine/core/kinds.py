@@ -7,6 +7,9 @@ package with the same five functions.
 - ``verify(ctx, plan, results) -> list[ItemResult]``: check every claimed success on the target.
 - ``read_back(ctx, sample, plan, repair) -> ReadBack``: read the backup back and compare it with the
   source (``rearguard verify``, and the sample after each run; ``plan`` is the run's, or None).
+- optional ``start_ahead(profile, started, window_end, held, secrets) -> None``: start, as a real
+  run's session opens, a tool a later phase will likely need (``held`` keeps it; see
+  ``engine.core.context.HeldOver``); never raises, never changes what the run does.
 
 Kinds never import each other (an import-linter contract); they share engine's common modules.
 """

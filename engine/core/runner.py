@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import errors, testhooks
-from engine.core.context import RunContext, utc_now
+from engine.core.context import HeldOver, RunContext, utc_now
 from engine.core.events import PhaseChanged, Reporter, RunFinished, RunStarted, null_reporter
 from engine.core.folders import Folders
 from engine.core.kinds import job_for
@@ -92,11 +92,13 @@ def run_profile(
     ``pause`` holds the run while set (its lock kept); at ``window_end`` (a scheduled run's window
     closes) no new file starts and the run ends as "stopped" (exit 6), keeping what it did.
     """
-    with _session(profile, folders, reporter, cancel, clock, log_dir, dry_run) as ctx:
+    session = _session(
+        profile, folders, reporter, cancel, clock, log_dir, dry_run, window_end, ahead=not dry_run
+    )
+    with session as ctx:
         if dry_run:
             return _dry_run(ctx)
         ctx.pause = pause or ctx.pause
-        ctx.window_end = window_end
         with RunWatch(ctx):
             return _real_run(ctx, trigger)
 
@@ -130,6 +132,9 @@ def _session(
     clock: Callable[[], datetime],
     log_dir: Path | None,
     dry_run: bool,
+    window_end: datetime | None = None,
+    *,
+    ahead: bool = False,
 ) -> Iterator[RunContext]:
     """The profile's lock, its daily log and the state database around one run or verify."""
     folders.create()
@@ -141,8 +146,15 @@ def _session(
     try:
         secrets = profile_secrets(profile, folders)
         with attach_daily_log(log_folder, secrets):
+            started, held = clock(), HeldOver()
+            if ahead:  # a run's: a tool a later phase needs starts while the state database opens
+                _start_ahead(profile, started, window_end, held, secrets)
             notices: list[str] = []
-            state = StateDB(folders.state_db, notices=notices)
+            try:
+                state = StateDB(folders.state_db, notices=notices)
+            except BaseException:
+                held.close()
+                raise
             try:
                 ctx = RunContext(
                     profile=profile,
@@ -152,20 +164,38 @@ def _session(
                     cancel=cancel or threading.Event(),
                     dry_run=dry_run,
                     clock=clock,
-                    started=clock(),
+                    started=started,
                     log_dir=str(log_folder),
                     secrets=list(secrets),
+                    window_end=window_end,
+                    held=held,
                 )
                 ctx.warnings.extend(notices)
                 if not dry_run:
                     prune_logs(log_folder)
                     state.mark_interrupted_runs(profile.name)
-                yield ctx
+                try:
+                    yield ctx
+                finally:
+                    held.close()
             finally:
                 state.close()
     finally:
         if lock is not None:
             lock.release()
+
+
+def _start_ahead(
+    profile: Profile, started: datetime, window_end: datetime | None, held: HeldOver, secrets: list[str]
+) -> None:
+    """The kind's optional ``start_ahead`` (engine.core.kinds); a failure there only costs the head start."""
+    start = getattr(job_for(profile.kind), "start_ahead", None)
+    if start is None:
+        return
+    try:
+        start(profile, started, window_end, held, list(secrets))
+    except Exception:  # the phase that needs the tool starts it, and says what is wrong
+        log.debug("nothing started ahead", exc_info=True)
 
 
 def _dry_run(ctx: RunContext) -> RunOutcome:

@@ -1,9 +1,8 @@
 """The one way Rearguard runs an external tool (rclone, RevitServerTool).
 
 Argument lists only (never a shell), a timeout, cancellation that stops the whole process tree
-(psutil everywhere, the process group on POSIX, a Job Object on Windows),
-a pause that suspends the whole tree (psutil: Windows, macOS, Linux) until resumed, console
-output decoded with the right code page, and secrets redacted before anything is logged.
+(process_tree.py; a Job Object on Windows), a pause that suspends the whole tree until resumed,
+console output decoded with the right code page, and secrets redacted before anything is logged.
 The Windows parts are small pure functions so they are tested on Linux too.
 """
 
@@ -20,21 +19,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from engine.tools import job_object
 from engine.tools.inherited import inherited_fds
+from engine.tools.process_tree import kill_tree, popen_options, resume_tree, signal_group, suspend_tree
 from engine.tools.redact import redact, redact_argv
-
-if TYPE_CHECKING:
-    import psutil  # imported where a tree is stopped or paused: not on every run's start (8 ms)
 
 log = logging.getLogger("rearguard.process")
 
 # 0xC000013A: STATUS_CONTROL_C_EXIT, what Windows reports for a console program interrupted.
 WINDOWS_INTERRUPTED = (0xC000013A, -1073741510)
-CREATE_NEW_PROCESS_GROUP = 0x00000200
-CREATE_NO_WINDOW = 0x08000000
 
 LineHandler = Callable[[str, str], None]  # (stream name "stdout"/"stderr", decoded line)
 
@@ -82,90 +76,6 @@ def is_interrupted_exit(code: int | None) -> bool:
     return code is not None and (code in WINDOWS_INTERRUPTED or code == -signal.SIGINT or code == 130)
 
 
-def popen_options(platform: str = sys.platform) -> dict[str, object]:
-    """Popen keywords that give the child its own process group, so the tree can be stopped."""
-    if platform == "win32":
-        return {"creationflags": CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW}
-    return {"start_new_session": True}
-
-
-def kill_tree(proc: subprocess.Popen[bytes], platform: str = sys.platform, grace: float = 3.0) -> None:
-    """Stop ``proc`` and every process it started: asked to end, then killed after ``grace`` seconds.
-
-    psutil finds the tree on every OS (gathered first: a child whose parent ends is re-parented and
-    could no longer be found); on POSIX the tool's process group is signalled too, which also
-    reaches children that left the tree. On Windows ending is immediate (TerminateProcess), and the
-    tool's Job Object (``job_object``) ends what escaped both.
-    """
-    import psutil
-
-    descendants = _tree(proc.pid)[1:]
-    _signal_group(proc.pid, signal.SIGTERM, platform)
-    for process in descendants:
-        with contextlib.suppress(psutil.Error):
-            process.terminate()
-    with contextlib.suppress(OSError):
-        proc.terminate()
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    # Never psutil's wait on ``proc`` itself: it would reap it before Popen learns its exit code.
-    _, alive = psutil.wait_procs(descendants, timeout=max(0.0, deadline - time.monotonic()))
-    _signal_group(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM), platform)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    if proc.poll() is None:
-        with contextlib.suppress(OSError):
-            proc.kill()
-
-
-def _signal_group(pid: int, signum: int, platform: str) -> None:
-    """Signal the tool's process group (POSIX; the tool leads its own session)."""
-    if platform == "win32" or not hasattr(os, "killpg"):
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signum)
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-        return [parent, *parent.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def suspend_tree(pid: int) -> int:
-    """Suspend a process and all its children (no CPU, disk or network until resumed); returns how many."""
-    import psutil
-
-    done = 0
-    for process in _tree(pid):
-        try:
-            process.suspend()
-            done += 1
-        except psutil.Error:
-            pass  # gone meanwhile
-    return done
-
-
-def resume_tree(pid: int) -> int:
-    """Resume what ``suspend_tree`` suspended; returns how many processes were resumed."""
-    import psutil
-
-    done = 0
-    for process in reversed(_tree(pid)):
-        try:
-            process.resume()
-            done += 1
-        except psutil.Error:
-            pass
-    return done
-
-
 @dataclass
 class ProcessResult:
     argv: list[str]
@@ -200,6 +110,205 @@ def _pump(
                 log.exception("output handler failed on %s", redact(line, secrets))
 
 
+def launch_process(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    encoding: str | None = None,
+    on_line: LineHandler | None = None,
+    secrets: Iterable[str] = (),
+    takes_input: bool = False,
+) -> Launched:
+    """Start ``argv`` with its output drained on two threads; ``Launched.wait`` follows it to the end.
+
+    ``takes_input``: the tool's standard input is a pipe that ``Launched.send`` fills and closes
+    (else it reads nothing), and no thread is started before that: a tool started ahead of the
+    walk's fork (engine.files.forked) leaves the process without threads until it gets its input.
+    Raises FileNotFoundError / PermissionError when the program cannot be started at all.
+    """
+    secrets = list(secrets)
+    argv = [os.fspath(a) for a in argv]
+    log.debug("running: %s", " ".join(redact_argv(argv, secrets)))
+    # The tool inherits the run's profile lock, so it stays taken while an orphaned tool still works.
+    with inherited_fds() as lock_fds:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if takes_input else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            pass_fds=lock_fds if os.name == "posix" else (),
+            **popen_options(),  # type: ignore[call-overload]
+        )
+    job = job_object.contain(proc.pid)  # Windows: the tree ends with the job, whatever happens to us
+    launched = Launched(argv, proc, job, secrets, encoding or console_encoding(), on_line)
+    if not takes_input:
+        launched.drain()
+    return launched
+
+
+@dataclass
+class Launched:
+    """A started tool (``launch_process``)."""
+
+    argv: list[str]
+    proc: subprocess.Popen[bytes]
+    job: job_object.JobObject | None
+    secrets: list[str]
+    encoding: str
+    on_line: LineHandler | None = None
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+    pumps: list[threading.Thread] = field(default_factory=list)
+    ended: bool = False  # followed to its end (``wait``) or stopped (``discard``)
+
+    def drain(self) -> None:
+        """Read the tool's output on two threads from now on (once)."""
+        if self.pumps:
+            return
+        streams = (("stdout", self.proc.stdout, self.out), ("stderr", self.proc.stderr, self.err))
+        for name, stream, sink in streams:
+            pump = threading.Thread(
+                target=_pump,
+                args=(stream, name, self.encoding, sink, self.on_line, self.secrets),
+                daemon=True,
+            )
+            pump.start()
+            self.pumps.append(pump)
+
+    def send(self, data: bytes) -> None:
+        """Write ``data`` to the tool's input and close it, so the tool reads it to its end.
+
+        A tool that ended before it read everything is not an error here: ``wait`` reports how it ended.
+        """
+        self.drain()
+        pipe = self.proc.stdin
+        if pipe is None:
+            return
+        try:
+            pipe.write(data)
+        except OSError:  # it ended first (a broken pipe; EINVAL on Windows)
+            pass
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+    def discard(self) -> None:
+        """Stop a tool that is no longer needed (one started ahead for work that did not come).
+
+        One still waiting for its input has done nothing yet: it is killed at once. One that got
+        its input is stopped as a cancel stops it. Nothing for a tool already followed to its end.
+        """
+        if self.ended:
+            return
+        waiting = self.proc.stdin is not None and not self.proc.stdin.closed
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        if self.proc.poll() is None:
+            if waiting:
+                with contextlib.suppress(OSError):
+                    self.proc.kill()
+            else:
+                kill_tree(self.proc, grace=1.0)
+            if self.job is not None:
+                self.job.terminate()
+        self._reap()
+
+    def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+        paused: Callable[[], bool] | None = None,
+        log_output: bool = True,
+    ) -> ProcessResult:
+        """Follow the tool to its end, the timeout (counted from now), or cancellation.
+
+        While ``paused()`` is true the tool's whole process tree is suspended, and the time it
+        spends suspended does not count towards ``timeout``.
+        """
+        self.drain()
+        proc = self.proc
+        started = time.monotonic()
+        timed_out = cancelled = suspended = False
+        suspended_at, suspended_for = 0.0, 0.0
+        while proc.poll() is None:
+            if paused is not None and paused() != suspended and not (cancel is not None and cancel.is_set()):
+                suspended = not suspended
+                if suspended:
+                    suspended_at = time.monotonic()
+                    log.info("paused: %d process(es) suspended", suspend_tree(proc.pid))
+                else:
+                    suspended_for += time.monotonic() - suspended_at
+                    log.info("resumed: %d process(es) go on", resume_tree(proc.pid))
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+            elif timeout is not None and not suspended:
+                timed_out = time.monotonic() - started - suspended_for > timeout
+            if cancelled or timed_out:
+                if suspended:
+                    resume_tree(proc.pid)  # a stopped process would not act on the signal to end
+                kill_tree(proc)
+                if self.job is not None:
+                    self.job.terminate()
+                break
+            self._until_ended(0.05)
+        self._reap()
+        result = ProcessResult(
+            argv=self.argv,
+            returncode=proc.returncode,
+            stdout="\n".join(self.out),
+            stderr="\n".join(self.err),
+            timed_out=timed_out,
+            cancelled=cancelled,
+            seconds=time.monotonic() - started,
+        )
+        if log_output:
+            for line in self.out + self.err:
+                if line.strip():
+                    log.info("  | %s", redact(line, self.secrets))
+        return result
+
+    def _until_ended(self, seconds: float) -> None:
+        """Wait up to ``seconds``, returning as soon as the tool ends.
+
+        ``Popen.wait`` with a timeout polls, sleeping 1, 2, 4, 8, 16 ms... between looks: a tool
+        that takes 17 ms is seen ending after 31. A tool that ends closes its output, which ends
+        the thread reading it at once, and joining that thread wakes without polling; only once
+        the output is closed is the process itself polled (it is ending: the first looks find it).
+        """
+        reading = [pump for pump in self.pumps if pump.is_alive()]
+        if reading:
+            reading[-1].join(timeout=seconds)
+            return
+        try:
+            self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def _reap(self) -> None:
+        self.ended = True
+        proc = self.proc
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        # Children that outlived the leader would keep the pipes open and run on unseen: stop them too.
+        signal_group(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM), sys.platform)
+        if self.job is not None:
+            self.job.close()
+            self.job = None
+        for pump in self.pumps:
+            pump.join(timeout=5)
+        if not self.pumps:  # stopped before it was read: nobody else closes its pipes
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+
+
 def run_process(
     argv: Sequence[str],
     *,
@@ -219,85 +328,5 @@ def run_process(
     suspended does not count towards ``timeout``. Raises FileNotFoundError / PermissionError when
     the program cannot be started at all.
     """
-    secrets = list(secrets)
-    argv = [os.fspath(a) for a in argv]
-    shown = " ".join(redact_argv(argv, secrets))
-    log.debug("running: %s", shown)
-    encoding = encoding or console_encoding()
-    started = time.monotonic()
-    # The tool inherits the run's profile lock, so it stays taken while an orphaned tool still works.
-    with inherited_fds() as lock_fds:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            pass_fds=lock_fds if os.name == "posix" else (),
-            **popen_options(),  # type: ignore[call-overload]
-        )
-    job = job_object.contain(proc.pid)  # Windows: the tree ends with the job, whatever happens to us
-    out: list[str] = []
-    err: list[str] = []
-    pumps = [
-        threading.Thread(
-            target=_pump, args=(proc.stdout, "stdout", encoding, out, on_line, secrets), daemon=True
-        ),
-        threading.Thread(
-            target=_pump, args=(proc.stderr, "stderr", encoding, err, on_line, secrets), daemon=True
-        ),
-    ]
-    for pump in pumps:
-        pump.start()
-    timed_out = cancelled = suspended = False
-    suspended_at, suspended_for = 0.0, 0.0
-    while proc.poll() is None:
-        if paused is not None and paused() != suspended and not (cancel is not None and cancel.is_set()):
-            suspended = not suspended
-            if suspended:
-                suspended_at = time.monotonic()
-                log.info("paused: %d process(es) suspended", suspend_tree(proc.pid))
-            else:
-                suspended_for += time.monotonic() - suspended_at
-                log.info("resumed: %d process(es) go on", resume_tree(proc.pid))
-        if cancel is not None and cancel.is_set():
-            cancelled = True
-        elif timeout is not None and not suspended and time.monotonic() - started - suspended_for > timeout:
-            timed_out = True
-        if cancelled or timed_out:
-            if suspended:
-                resume_tree(proc.pid)  # a stopped process would not act on the signal to end
-            kill_tree(proc)
-            if job is not None:
-                job.terminate()
-            break
-        try:
-            proc.wait(timeout=0.05)  # returns as soon as the tool exits (a sleep would add up to 50 ms)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    # Children that outlived the leader would keep the pipes open and run on unseen: stop them too.
-    _signal_group(proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM), sys.platform)
-    if job is not None:
-        job.close()
-    for pump in pumps:
-        pump.join(timeout=5)
-    result = ProcessResult(
-        argv=argv,
-        returncode=proc.returncode,
-        stdout="\n".join(out),
-        stderr="\n".join(err),
-        timed_out=timed_out,
-        cancelled=cancelled,
-        seconds=time.monotonic() - started,
-    )
-    if log_output:
-        for line in out + err:
-            if line.strip():
-                log.info("  | %s", redact(line, secrets))
-    return result
+    launched = launch_process(argv, env=env, cwd=cwd, encoding=encoding, on_line=on_line, secrets=secrets)
+    return launched.wait(timeout=timeout, cancel=cancel, paused=paused, log_output=log_output)

@@ -33,6 +33,7 @@ from engine.tools.process import (
     console_encoding,
     decode_console,
     is_interrupted_exit,
+    launch_process,
     run_process,
 )
 from engine.tools.redact import redact, redact_argv
@@ -183,6 +184,32 @@ def test_run_process_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     assert result.timed_out and time.monotonic() - started < 8
     child = int(pidfile.read_text())
     assert _gone(child)
+
+
+def test_a_tool_that_closes_its_output_early_is_still_followed_to_its_end() -> None:
+    # The end of a tool is seen through its output closing; one that closes it and goes on working
+    # is waited for by its process, with its own exit code.
+    script = "import os, sys, time; print('bye', flush=True); os.close(1); os.close(2); "
+    script += "time.sleep(0.4); sys.exit(3)"
+    result = run_process([sys.executable, "-c", script], timeout=30)
+    assert result.returncode == 3 and not result.timed_out and result.stdout == "bye"
+    assert result.seconds >= 0.3
+
+
+def test_a_tool_waiting_for_its_input_is_stopped_unused_and_reads_nothing_when_fed_nothing() -> None:
+    script = "import sys; data = sys.stdin.buffer.read(); print(len(data)); sys.exit(7 if data else 0)"
+    unused = launch_process([sys.executable, "-c", script], takes_input=True)
+    assert not unused.pumps  # no thread until it gets its input
+    unused.discard()
+    assert unused.proc.returncode is not None and unused.ended
+    unused.discard()  # again: nothing
+    fed = launch_process([sys.executable, "-c", script], takes_input=True)
+    fed.send(b"abc\n")
+    result = fed.wait(timeout=30)
+    assert result.returncode == 7 and result.stdout == "4"
+    empty = launch_process([sys.executable, "-c", script], takes_input=True)
+    empty.send(b"")  # what a run that died hands it: its input closes
+    assert empty.wait(timeout=30).returncode == 0
 
 
 def _gone(pid: int) -> bool:

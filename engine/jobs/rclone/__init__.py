@@ -22,8 +22,9 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 
-from engine.core.context import RunContext
+from engine.core.context import HeldOver, RunContext
 from engine.core.errors import SafetyRefusal, ToolUnavailable
 from engine.core.events import PhaseChanged
 from engine.core.plan import ActionKind, Plan
@@ -31,16 +32,17 @@ from engine.core.profiles import Profile, RcloneProfile
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.files.pathsafety import overlap_problem
-from engine.jobs.rclone import credentials, index, planner, preflight, readback
+from engine.files.versions import versions_stamp
+from engine.jobs.rclone import ahead, check_run, credentials, index, planner, preflight, readback
 from engine.jobs.rclone.command import local_path_of
 from engine.jobs.rclone.deletes import DELETE, check_deletes, delete_on_remote, skipped
 from engine.jobs.rclone.parallel_scan import scanning
-from engine.jobs.rclone.settings import Job, job_of
+from engine.jobs.rclone.settings import Job, job_from, job_of
 from engine.jobs.rclone.tally import UPLOAD
-from engine.jobs.rclone.upload import upload
+from engine.jobs.rclone.upload import upload, upload_argv
 from engine.tools.redact import redact
 
-__all__ = ["check", "execute", "plan", "read_back", "secrets", "verify"]
+__all__ = ["check", "execute", "plan", "read_back", "secrets", "start_ahead", "verify"]
 
 # Listing the whole remote beats asking file by file once many files go up at once.
 _TRAVERSE_MIN_FILES = 1000
@@ -86,6 +88,25 @@ def _preflight(pool: ThreadPoolExecutor, ctx: RunContext, job: Job, binary: str)
     return result
 
 
+def start_ahead(
+    profile: Profile, started: datetime, window_end: datetime | None, held: HeldOver, secrets: list[str]
+) -> None:
+    """Start the run's upload as a run with an index and no window needs it (engine.core.kinds).
+
+    Its command line is the one ``execute`` builds then; when the run needs another (a first run,
+    a window, many files), that one is started instead and this one stopped (ahead.py).
+    """
+    if window_end is not None:
+        return  # rclone's --max-duration counts from its own start
+    job = job_from(profile)
+    if not job.source.is_dir():
+        return
+    argv = upload_argv(
+        job, preflight.find_rclone(job.rclone), versions_stamp(started), traverse=False, adopt=False
+    )
+    ahead.start(held, secrets, ahead.UPLOAD, lambda _folder: argv)
+
+
 def plan(ctx: RunContext) -> Plan:
     """Check rclone and the remote, scan the source, compare with the index."""
     job = job_of(ctx)
@@ -97,7 +118,8 @@ def plan(ctx: RunContext) -> Plan:
         )
     binary = preflight.find_rclone(job.rclone)
     ctx.reporter(PhaseChanged("scan", str(job.source)))
-    # The scan's workers are forked first, before any thread; each sets its subtrees against the index.
+    # The scan's workers are forked before any thread; each sets its subtrees against the index.
+    # The first change found starts the read-back's check ahead (ahead.py).
     retarget = index.target_changed(ctx.state, ctx.name, str(job.source), job.remote)
     retries = index.load_retries(ctx.state, ctx.name)
     with (
@@ -109,6 +131,7 @@ def plan(ctx: RunContext) -> Plan:
             exclude=job.exclude,
             never=_own_files(ctx),
             cancel=ctx.cancel,
+            on_change=lambda: check_run.start_ahead(ctx, job, binary),
         ) as scanned,
         ThreadPoolExecutor(2, thread_name_prefix="rclone-check") as pool,
     ):
@@ -166,6 +189,8 @@ def execute(ctx: RunContext, plan: Plan) -> list[ItemResult]:
     )
     try:
         if not uploads:  # no upload to find out whether the remote answers: one small request
+            ahead.drop(ctx, ahead.UPLOAD)
+            ahead.drop(ctx, ahead.CHECK)
             preflight.check_remote(binary, job.remote, job.config, ctx.secrets, cancel=ctx.cancel)
         results = upload(ctx, job, binary, uploads, adopt=indexed == 0, traverse=traverse)
         failed = sum(1 for r in results if r.status == "failed")

@@ -22,6 +22,11 @@ _CHECK_TIMEOUTS = ["--contimeout", "15s", "--timeout", "30s", "--low-level-retri
 _CONNECT_TIMEOUT = ["--contimeout", "15s"]
 
 
+# ``--files-from-raw -``: the list comes on rclone's standard input (stream.py), so a command can be
+# started before its list is known (ahead.py).
+FROM_INPUT = "-"
+
+
 def config_flags(config: str) -> list[str]:
     """``--config FILE`` when the profile names an rclone.conf; nothing means rclone's own."""
     return ["--config", config] if config else []

@@ -9,7 +9,6 @@ removal is confirmed by rclone's ``Moved``/``Deleted`` line, or by a look at the
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 
 from engine.core.context import RunContext
@@ -19,7 +18,7 @@ from engine.core.report import ItemResult
 from engine.jobs.rclone import command, look
 from engine.jobs.rclone.settings import Job
 from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import DELETE_NOT_CONFIRMED, Watcher, write_list
+from engine.jobs.rclone.tally import DELETE_NOT_CONFIRMED, Watcher
 from engine.tools.redact import redact
 
 DELETE = "delete"
@@ -60,15 +59,16 @@ def delete_on_remote(ctx: RunContext, job: Job, binary: str, actions: Sequence[A
         return []
     watcher = Watcher(ctx, actions, action=DELETE)
     versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
-    with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
-        list_file = write_list(folder, [a.path for a in actions])
-        argv = command.delete_argv(binary, job.remote, list_file, versions_dir=versions, config=job.config)
-        ctx.log.info(
-            "removing %d file(s) from the remote%s",
-            len(actions),
-            " (kept under versions)" if versions else "",
-        )
-        result = run_streaming(argv, watcher, cancel=ctx.cancel, secrets=ctx.secrets, paused=ctx.pause.is_set)
+    argv = command.delete_argv(
+        binary, job.remote, command.FROM_INPUT, versions_dir=versions, config=job.config
+    )
+    ctx.log.info(
+        "removing %d file(s) from the remote%s", len(actions), " (kept under versions)" if versions else ""
+    )
+    paths = [a.path for a in actions]
+    result = run_streaming(
+        argv, paths, watcher, cancel=ctx.cancel, secrets=ctx.secrets, paused=ctx.pause.is_set
+    )
     fatal = watcher.unreachable(result)
     if fatal:
         return [ItemResult(a.path, DELETE, "failed", f"remote unreachable: {fatal}") for a in actions]

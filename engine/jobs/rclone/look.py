@@ -11,6 +11,7 @@ Anything else, and a look that fails, leaves the file unconfirmed: it is tried a
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import unicodedata
@@ -24,7 +25,7 @@ from engine.core.events import PhaseChanged
 from engine.core.plan import Action
 from engine.jobs.rclone import command, json_log
 from engine.jobs.rclone.settings import Job
-from engine.jobs.rclone.tally import write_list
+from engine.jobs.rclone.stream import list_bytes
 from engine.tools.process import ProcessResult, run_process
 from engine.tools.redact import redact
 
@@ -185,3 +186,11 @@ def look(ctx: RunContext, job: Job, binary: str, paths: Sequence[str]) -> Remote
         f"{precision} ns" if precision else "unknown",
     )
     return Remote(found, precision)
+
+
+def write_list(folder: str, paths: Sequence[str]) -> str:
+    """A ``--files-from-raw`` file in ``folder``: one path per line, UTF-8, ``/`` separators."""
+    target = os.path.join(folder, "files.txt")
+    with open(target, "wb") as handle:
+        handle.write(list_bytes(paths))
+    return target

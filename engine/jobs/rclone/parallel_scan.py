@@ -119,9 +119,13 @@ def scanning(
     never: Iterable[str] = (),
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    on_change: Callable[[], None] | None = None,
 ) -> Iterator[Finish]:
     """Start scanning ``root``; yields a function that finishes the scan and returns it with its
     diff against the index ``rows`` (the scan's ``files`` are used up by the diff).
+
+    ``on_change`` is called once, as soon as the first new or changed file is known: while the
+    workers still walk, so the caller can start what the changes will need.
 
     Where forking is safe and the tree is big enough, the workers start on entry (start threads
     only inside the block) and run while the caller does other work. Otherwise the whole walk
@@ -137,9 +141,18 @@ def scanning(
     if workers >= 2 and fork_is_safe() and not rows.conn.in_transaction:
         pending = walk(scan, pending, rules, cancel, budget=TOP_BUDGET, breadth_first=True)
 
+    def changed(diff: Diff) -> None:
+        nonlocal on_change
+        call = on_change
+        if call is not None and diff.differ:
+            on_change = None
+            call()
+
     def walk_rest() -> tuple[Scan, Diff]:
         walk(scan, pending, rules, cancel)
-        return scan, diff_rows(scan.files, rows.between(), retries)
+        diff = diff_rows(scan.files, rows.between(), retries)
+        changed(diff)
+        return scan, diff
 
     if len(pending) < MIN_SUBTREES:
         yield walk_rest
@@ -148,13 +161,17 @@ def scanning(
     try:
         with forked_map(_scan_share, spread(pending, workers), workers) as parts:
             diff = diff_rows(scan.files, _ranges(rows, gaps(pending)), retries)  # the top, meanwhile
+            changed(diff)
 
             def gather() -> tuple[Scan, Diff]:
                 try:
-                    for part in parts:
+                    for part in parts:  # share by share, as the workers finish them
                         _merge(scan, diff, part)
+                        changed(diff)
                 except WorkerLost as error:
-                    return _scan_again(root, rules, rows, retries, cancel, error)
+                    again = _scan_again(root, rules, rows, retries, cancel, error)
+                    changed(again[1])
+                    return again
                 if cancel is not None and cancel.is_set():  # the workers cannot see it
                     raise Cancelled()
                 return scan, diff

@@ -22,11 +22,9 @@ renewed; one that is not goes to the retry queue, and the next run uploads it ag
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,29 +37,18 @@ from engine.core.filters import PathFilter
 from engine.core.plan import Action, ActionKind, Plan
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
-from engine.jobs.rclone import command, credentials, index, json_log, look, preflight
+from engine.jobs.rclone import credentials, index, look, preflight
+from engine.jobs.rclone.check_run import Checked, run_check
 from engine.jobs.rclone.scan import excluder
 from engine.jobs.rclone.settings import Job, job_of
-from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import write_list
 from engine.jobs.rclone.upload import upload
-from engine.tools.process import ProcessResult
 from engine.tools.redact import redact
 
 VERIFY, REPAIR = "verify", "repair"
 MISSING = "missing on the remote"
 REPAIRED = "uploaded again; the damaged copy is kept under versions"
 REPAIRED_MISSING = "uploaded again"
-# A hang guard, not a schedule: rclone's own idle timeout catches a silent connection sooner.
-CHECK_TIMEOUT = 900.0  # seconds, plus the time to read every byte at CHECK_MIN_RATE
-CHECK_MIN_RATE = 1024 * 1024
-# Each checker opens its own connection (an SSH handshake on sftp): a small sample reads faster
-# with few of them, a full verify with rclone's default eight.
-FILES_PER_CHECKER = 50
-MAX_CHECKERS = 8
 _HASH_DIFFERS = re.compile(r"^(\w+) differ$")
-_UNHASHED = re.compile(r"^(\d+) hashes could not be checked")
-_NO_COMMON_HASH = "No common hash found"
 
 Row = tuple[int, int]  # (size, mtime_ns) as the index has it
 
@@ -75,28 +62,6 @@ class Chosen:
     files: int = 0  # files in the index: how many the remote should hold
 
 
-@dataclass
-class Checked:
-    """What one ``rclone check`` said: a symbol per file, rclone's words per file, and the rest."""
-
-    result: ProcessResult
-    symbols: dict[str, str] = field(default_factory=dict)  # path -> "=", "*", "+", "!"
-    said: dict[str, str] = field(default_factory=dict)  # path -> rclone's first error about it
-    general: list[str] = field(default_factory=list)  # errors about no file
-    fatal: list[str] = field(default_factory=list)
-    no_common_hash: bool = False
-    unhashed: int = 0  # files compared by size only (the remote had no hash for them)
-
-
-def parse_combined(text: str) -> dict[str, str]:
-    """``rclone check --combined`` output as path -> symbol (one ``X path`` per line)."""
-    out: dict[str, str] = {}
-    for line in text.split("\n"):
-        if len(line) > 2 and line[0] in "=*+!-" and line[1] == " ":
-            out[line[2:]] = line[0]
-    return out
-
-
 def differs_message(said: str) -> str:
     """A difference in words, from rclone's error line about the file."""
     if said == "sizes differ":
@@ -107,10 +72,6 @@ def differs_message(said: str) -> str:
     if match:
         return f"differs: {match.group(1)} hash (same size)"
     return f"differs: {said or 'rclone gave no reason'}"
-
-
-def checkers_for(files: int) -> int:
-    return max(1, min(MAX_CHECKERS, math.ceil(files / FILES_PER_CHECKER)))
 
 
 def _next_run(job: Job, path: str, left_out: Callable[[str], bool], *, gone: bool) -> str:
@@ -177,52 +138,6 @@ def _reach(ctx: RunContext, job: Job, binary: str, has_files: bool) -> None:
             f"the remote folder {redact(job.remote, ctx.secrets)} is not there although files were "
             "uploaded to it (a disk not connected, a bucket or folder removed?); nothing was read back"
         )
-
-
-def _check(ctx: RunContext, job: Job, binary: str, wanted: Mapping[str, Row], *, download: bool) -> Checked:
-    """One ``rclone check`` of ``wanted``; every file and error line it gives is collected."""
-    timeout = CHECK_TIMEOUT + sum(size for size, _ in wanted.values()) / CHECK_MIN_RATE
-    secrets = ctx.secrets
-    found = Checked(ProcessResult([], None))
-
-    def on_record(record: json_log.LogRecord) -> None:
-        if isinstance(record, json_log.Failed):
-            found.said.setdefault(record.path, redact(record.message, secrets))
-        elif isinstance(record, json_log.Message):
-            if record.text.startswith(_NO_COMMON_HASH):
-                found.no_common_hash = True
-            elif match := _UNHASHED.match(record.text):
-                found.unhashed = int(match.group(1))
-            elif record.level in ("critical", "fatal"):
-                found.fatal.append(redact(record.text, secrets))
-            elif record.is_error:
-                found.general.append(redact(record.text, secrets))
-            elif record.text.startswith("Using "):
-                ctx.log.info("rclone check: %s", record.text)
-
-    with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
-        list_file = write_list(folder, list(wanted))
-        combined = os.path.join(folder, "combined.txt")
-        argv = command.check_argv(
-            binary,
-            str(job.source),
-            job.remote,
-            list_file,
-            combined,
-            download=download,
-            checkers=checkers_for(len(wanted)),
-            config=job.config,
-        )
-        try:
-            found.result = run_streaming(argv, on_record, cancel=ctx.cancel, secrets=secrets, timeout=timeout)
-        except OSError as error:
-            raise ToolUnavailable(f"rclone cannot be started ({binary}): {error.strerror or error}") from None
-        try:
-            with open(combined, encoding="utf-8", errors="replace") as handle:
-                found.symbols = parse_combined(handle.read())
-        except FileNotFoundError:
-            pass
-    return found
 
 
 def _unreachable(found: Checked) -> str | None:
@@ -359,11 +274,11 @@ def read_back(ctx: RunContext, sample: Sample, run_plan: Plan | None, repair: bo
         _announce(ctx, items, standalone)
         return ReadBack(items, chosen.files)
     ctx.reporter(PhaseChanged("read back", f"reading {len(wanted):,} file(s) back from {shown}"))
-    found = _check(ctx, job, binary, wanted, download=False)
+    found = run_check(ctx, job, binary, wanted, download=False)
     if found.no_common_hash and not ctx.cancel.is_set():
         ctx.log.info("the remote keeps no hash rclone can compare: reading the files back by download")
         ctx.reporter(PhaseChanged("read back", f"downloading {len(wanted):,} file(s) from {shown}"))
-        found = _check(ctx, job, binary, wanted, download=True)
+        found = run_check(ctx, job, binary, wanted, download=True)
     reason = _unreachable(found)
     if reason:
         raise ToolUnavailable(f"remote {shown} is unreachable: {reason}")

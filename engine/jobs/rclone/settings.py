@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine.core.context import RunContext
 from engine.core.errors import ProfileError
-from engine.core.profiles import RcloneProfile, expand
+from engine.core.profiles import Profile, RcloneProfile, expand
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,20 @@ class Job:
 
 def job_of(ctx: RunContext) -> Job:
     """The rclone settings of the context's profile; raises ProfileError for a missing config file."""
-    spec = ctx.profile.spec
+    return job_from(ctx.profile)
+
+
+def job_from(profile: Profile) -> Job:
+    """The rclone settings of ``profile``; raises ProfileError for a missing config file."""
+    spec = profile.spec
     if not isinstance(spec, RcloneProfile):
-        raise ProfileError(ctx.name, [f"kind: expected 'rclone', got {spec.kind!r}"])
+        raise ProfileError(profile.name, [f"kind: expected 'rclone', got {spec.kind!r}"])
     s = spec.rclone
     config = ""
     if s.config.strip():
         config = str(expand(s.config))
         if not Path(config).is_file():
-            where = str(ctx.profile.path or ctx.name)
+            where = str(profile.path or profile.name)
             raise ProfileError(where, [f"[rclone].config: file not found: {config}"])
     return Job(
         source=expand(s.source),

@@ -9,7 +9,6 @@ decided by a look at the remote (look.py), and without that decision they fail.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -67,14 +66,6 @@ class Tally:
     started: set[str] = field(default_factory=set)
     general: list[str] = field(default_factory=list)  # errors not about a listed file
     fatal: list[str] = field(default_factory=list)  # rclone could not start its work at all
-
-
-def write_list(folder: str, paths: Sequence[str]) -> str:
-    """The ``--files-from-raw`` file: one path per line, UTF-8, ``/`` separators."""
-    target = os.path.join(folder, "files.txt")
-    with open(target, "wb") as handle:
-        handle.write(b"".join(p.encode("utf-8") + b"\n" for p in paths))
-    return target
 
 
 def attempt_note(action: Action) -> str:

@@ -14,24 +14,14 @@ finish, the rest are skipped and go with the next run.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 
 from engine.core.context import RunContext
 from engine.core.plan import Action
 from engine.core.report import ItemResult
-from engine.jobs.rclone import command, look, preflight
+from engine.jobs.rclone import ahead, command, look, preflight
 from engine.jobs.rclone.settings import Job
-from engine.jobs.rclone.stream import run_streaming
-from engine.jobs.rclone.tally import (
-    NOT_CONFIRMED,
-    UPLOAD,
-    WINDOW_CLOSED,
-    StopOrCancel,
-    Watcher,
-    attempt_note,
-    write_list,
-)
+from engine.jobs.rclone.tally import NOT_CONFIRMED, UPLOAD, WINDOW_CLOSED, StopOrCancel, Watcher, attempt_note
 from engine.tools.redact import redact
 
 # A first run's files already on the remote get no line (rclone skips them), nor does a file
@@ -82,26 +72,11 @@ def _upload_once(
     window = None
     if ctx.window_end is not None:
         window = (ctx.window_end - ctx.clock()).total_seconds()
-    versions = command.versions_dir(job.remote, ctx.run_stamp) if job.versions else None
-    with tempfile.TemporaryDirectory(prefix="rearguard-rclone-") as folder:
-        list_file = write_list(folder, [a.path for a in actions])
-        argv = command.upload_argv(
-            binary,
-            str(job.source),
-            job.remote,
-            list_file,
-            versions_dir=versions,
-            transfers=job.transfers,
-            config=job.config,
-            traverse=traverse,
-            adopt=adopt,
-            bwlimit=job.bwlimit,
-            max_duration=window,
-        )
+    argv = upload_argv(job, binary, ctx.run_stamp, traverse=traverse, adopt=adopt, window=window)
+    # The run's first upload may have been started as its session opened (ahead.py).
+    with ahead.command(ctx, ahead.UPLOAD if first else None, lambda _folder: argv) as (started, _):
         ctx.log.info("uploading %d file(s) with one rclone call", len(actions))
-        result = run_streaming(
-            argv, watcher, cancel=watcher.stop, secrets=ctx.secrets, paused=ctx.pause.is_set
-        )
+        result = started.run([a.path for a in actions], watcher, cancel=watcher.stop, paused=ctx.pause.is_set)
     # rclone reached nothing: it could not start its work, or (on the run's first contact with the
     # remote, a backend that connects only per file) gave up before confirming one file. Either way
     # this is the reachability check's error, and nothing is recorded.
@@ -118,6 +93,26 @@ def _upload_once(
         else r
         for r in results
     ]
+
+
+def upload_argv(
+    job: Job, binary: str, stamp: str, *, traverse: bool, adopt: bool, window: float | None = None
+) -> list[str]:
+    """The upload's command line (``stamp``: the run's, naming its versions folder); the list comes on
+    standard input."""
+    return command.upload_argv(
+        binary,
+        str(job.source),
+        job.remote,
+        command.FROM_INPUT,
+        versions_dir=command.versions_dir(job.remote, stamp) if job.versions else None,
+        transfers=job.transfers,
+        config=job.config,
+        traverse=traverse,
+        adopt=adopt,
+        bwlimit=job.bwlimit,
+        max_duration=window,
+    )
 
 
 def confirm_uploads(

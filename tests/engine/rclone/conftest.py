@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from engine.core.events import Event
@@ -21,6 +24,7 @@ from engine.core.state import StateDB
 from engine.files.versions import VERSIONS_FOLDER
 from engine.jobs.rclone import index
 from engine.jobs.rclone.index import RetryEntry
+from engine.jobs.rclone.preflight import find_rclone
 from tests.fakes.rclone_server import SftpServer, sftp_server
 
 __all__ = ["Rig", "Target", "sftp_server"]
@@ -157,3 +161,32 @@ def local_rig(home: Path, tmp_path: Path, rclone_env: None) -> Rig:
     source = tmp_path / "src"
     source.mkdir()
     return Rig(folders, source, Target("local", str(tmp_path / "remote"), tmp_path / "remote"))
+
+
+def recording_rclone(folder: Path) -> tuple[Path, Path]:
+    """An executable that runs the real rclone and logs its command (``copy``, ``lsjson``, ...).
+
+    Into ``calls.txt`` when it ended by itself, into ``started.txt`` when it started (a command
+    stopped by the run is killed with its wrapper, which then writes nothing more).
+    """
+    calls = folder / "calls.txt"
+    started = folder / "started.txt"
+    wrapper = folder / "rclone"
+    wrapper.write_text(
+        f'#!/bin/sh\necho "$1" >> {shlex.quote(str(started))}\n'
+        f'{shlex.quote(find_rclone())} "$@"\ncode=$?\necho "$1" >> {shlex.quote(str(calls))}\nexit $code\n'
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    return wrapper, calls
+
+
+def rclone_processes(marker: str) -> list[psutil.Process]:
+    """Running rclone processes whose command line names ``marker`` (this test's source folder)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["status"] == psutil.STATUS_ZOMBIE or not cmdline:
+            continue
+        if "rclone" in os.path.basename(cmdline[0]) and marker in cmdline:
+            found.append(process)
+    return found

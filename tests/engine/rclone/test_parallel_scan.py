@@ -291,3 +291,31 @@ def test_an_error_in_the_block_stops_the_workers(tmp_path: Path, state: StateDB)
     with pytest.raises(RuntimeError, match="boom"), scanning(str(root), rows, include_hidden=True, workers=2):
         raise RuntimeError("boom")
     assert parallel_scan._shared is None
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_the_first_change_is_told_once_while_the_walk_goes_on(
+    tmp_path: Path, state: StateDB, workers: int
+) -> None:
+    root = _tree(tmp_path / "src")
+    rows = _rows(state, root)
+    told: list[int] = []
+    with scanning(
+        str(root), rows, RETRIES, **_OPTIONS, workers=workers, on_change=lambda: told.append(1)
+    ) as scanned:  # type: ignore[arg-type]
+        _, diff = scanned()
+    assert diff.differ and told == [1]
+
+
+def test_a_scan_without_a_change_tells_nothing(tmp_path: Path, state: StateDB) -> None:
+    root = _tree(tmp_path / "src")
+    single = scan_tree(str(root), scan_rules(True), None)
+    uploaded = [(path, size, mtime) for path, (size, mtime) in single.files.items()]
+    index.record(state, "q", index.Changes(uploaded=uploaded), "2026-11-30T10:00:00")
+    told: list[int] = []
+    rows = IndexRows.of(state, "q")
+    with scanning(
+        str(root), rows, include_hidden=True, workers=2, on_change=lambda: told.append(1)
+    ) as scanned:
+        _, diff = scanned()
+    assert not diff.differ and diff.indexed == len(uploaded) and told == []

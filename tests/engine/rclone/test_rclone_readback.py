@@ -26,13 +26,8 @@ from engine.core.readback import SLICES, slice_of
 from engine.core.report import RunReport
 from engine.core.runner import RunOutcome, run_profile, verify_profile
 from engine.jobs.rclone import command
-from engine.jobs.rclone.readback import (
-    MISSING,
-    REPAIRED,
-    checkers_for,
-    differs_message,
-    parse_combined,
-)
+from engine.jobs.rclone.check_run import checkers_for, parse_combined
+from engine.jobs.rclone.readback import MISSING, REPAIRED, differs_message
 from tests.engine.rclone.conftest import T0, Rig, Target, write_files
 from tests.engine.rclone.test_rclone_cli import Cli, _profile_text
 from tests.fakes.rclone_server import SftpServer, free_port, serve_sftp

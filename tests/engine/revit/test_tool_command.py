@@ -19,7 +19,7 @@ from engine.jobs.revit.tool_command import (
     tool_path_argument,
     tool_problem,
 )
-from engine.tools import process
+from engine.tools import process_tree
 from engine.tools.process import ProcessResult, decode_console
 from tests.engine.revit.conftest import World, only_item
 from tests.fakes.revit_server import FakeModel
@@ -158,22 +158,22 @@ class _FakeChild:
 def test_on_windows_the_whole_tree_is_ended_with_psutil(monkeypatch: pytest.MonkeyPatch) -> None:
     """No taskkill and no process groups: every process of the tree is ended, the stubborn killed."""
     leader, quiet, stubborn = _FakeProc(), _FakeChild(False), _FakeChild(True)
-    monkeypatch.setattr(process, "_tree", lambda pid: [object(), quiet, stubborn])
+    monkeypatch.setattr(process_tree, "_tree", lambda pid: [object(), quiet, stubborn])
 
     def wait_procs(procs: list[_FakeChild], timeout: float) -> tuple[list[_FakeChild], list[_FakeChild]]:
         return [p for p in procs if not p.stubborn], [p for p in procs if p.stubborn]
 
     monkeypatch.setattr(psutil, "wait_procs", wait_procs)
     monkeypatch.setattr(
-        process.os, "killpg", lambda *a: pytest.fail("no process groups on Windows"), raising=False
+        process_tree.os, "killpg", lambda *a: pytest.fail("no process groups on Windows"), raising=False
     )
-    process.kill_tree(leader, platform="win32", grace=0.1)  # type: ignore[arg-type]
+    process_tree.kill_tree(leader, platform="win32", grace=0.1)  # type: ignore[arg-type]
     assert leader.calls == ["terminate", "kill"]
     assert quiet.calls == ["terminate"] and stubborn.calls == ["terminate", "kill"]
-    assert process.popen_options("win32")["creationflags"] == (
-        process.CREATE_NEW_PROCESS_GROUP | process.CREATE_NO_WINDOW
+    assert process_tree.popen_options("win32")["creationflags"] == (
+        process_tree.CREATE_NEW_PROCESS_GROUP | process_tree.CREATE_NO_WINDOW
     )
-    assert process.popen_options("linux") == {"start_new_session": True}
+    assert process_tree.popen_options("linux") == {"start_new_session": True}
 
 
 def test_a_tool_that_cannot_run_is_named_with_the_reason(tmp_path: Path) -> None:
