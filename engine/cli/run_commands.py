@@ -29,10 +29,18 @@ from engine.core.context import utc_now
 from engine.core.durations import format_duration
 from engine.core.folders import Folders
 from engine.core.profiles import MirrorProfile, MirrorSettings, Profile
+from engine.core.report import RunReport
 from engine.core.runner import run_profile
+from engine.core.state import StateDB
 from engine.core.time_window import format_hhmm
 from engine.files.pacing import PauseSwitch
-from engine.notify.run_events import notify_run_finished, notify_run_started
+from engine.notify.run_events import (
+    Queued,
+    notify_run_finished,
+    notify_run_started,
+    queue_run_finished,
+    send_queued,
+)
 from engine.schedule.slots import window_end, window_of, window_start
 
 TIME_SCALE_ENV = "REARGUARD_TEST_TIME_SCALE"  # test-only: divides repeat sleeps
@@ -113,6 +121,11 @@ def _one_run(
     progress = ProgressLine(enabled=not args.json and sys.stderr.isatty())
     if not args.dry_run:
         notify_run_started(folders, profile)
+    queued: list[Queued] = []  # queued with the run's own state database, sent once it is done
+
+    def recorded(report: RunReport, db: StateDB) -> None:
+        queued.append(queue_run_finished(folders, profile, report, db, log_dir=log_dir))
+
     outcome = run_profile(
         profile,
         folders,
@@ -123,11 +136,16 @@ def _one_run(
         trigger="schedule" if getattr(args, "scheduled", False) else "cli",
         pause=pause,
         window_end=closes,
+        recorded=recorded,
     )
     progress.clear()
     print_outcome(outcome, profile, args.json)
     if outcome.report is not None:  # a channel that is down never changes the exit code
-        report_notified(notify_run_finished(folders, profile, outcome.report, log_dir=log_dir))
+        if queued:
+            notified = send_queued(folders, profile, queued[0], log_dir=log_dir)
+        else:
+            notified = notify_run_finished(folders, profile, outcome.report, log_dir=log_dir)
+        report_notified(notified)
     return outcome.exit_code
 
 

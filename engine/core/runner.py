@@ -85,8 +85,12 @@ def run_profile(
     log_dir: Path | None = None,
     pause: PauseSwitch | None = None,
     window_end: datetime | None = None,
+    recorded: Callable[[RunReport, StateDB], None] | None = None,
 ) -> RunOutcome:
     """Run (or dry-run) one profile to its end; raises only RunLocked and ProfileError.
+
+    ``recorded`` is called with a real run's report once it is in the history, with the run's own
+    state database, before the session lets go of it (the CLI queues the notifications there).
 
     And ToolUnavailable when the state database stays locked by another program (nothing recorded).
     ``pause`` holds the run while set (its lock kept); at ``window_end`` (a scheduled run's window
@@ -100,7 +104,10 @@ def run_profile(
             return _dry_run(ctx)
         ctx.pause = pause or ctx.pause
         with RunWatch(ctx):
-            return _real_run(ctx, trigger)
+            outcome = _real_run(ctx, trigger)
+        if recorded is not None and outcome.report is not None:
+            recorded(outcome.report, ctx.state)
+        return outcome
 
 
 def verify_profile(
