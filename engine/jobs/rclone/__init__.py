@@ -1,5 +1,7 @@
 """The ``rclone`` job kind: a local folder to any rclone remote, only what changed, in one call.
 
+start_ahead: as a real run's session opens, start the upload rclone waiting for its list on
+         stdin (ahead.py); the scan's first change starts the read-back's check the same way
 plan:    check rclone (beside the scan; a dry run asks the remote too), walk the source, compare
          with the index
 check:   refuse a remote inside the source and too many (or all) deletions
