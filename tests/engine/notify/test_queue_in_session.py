@@ -12,7 +12,7 @@ from engine.core import state as state_module
 from engine.core.errors import RunLocked
 from engine.core.folders import Folders
 from engine.core.lock import ProfileLock
-from engine.core.profiles import read_profile
+from engine.core.profiles import Profile, read_profile
 from engine.core.report import RunReport
 from engine.core.runner import run_profile
 from engine.core.state import StateDB
@@ -20,9 +20,8 @@ from engine.notify.run_events import Queued, queue_run_finished, send_queued
 from tests.fakes.http_receiver import Receiver
 
 
-def test_a_run_queues_with_its_own_database_and_sends_after_its_session(
-    folders: Folders, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _mirror_profile(folders: Folders, tmp_path: Path) -> Profile:
+    """Profile "docs": a one-file source mirrored to a folder."""
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.txt").write_text("a")
     path = folders.profiles / "docs.toml"
@@ -30,7 +29,13 @@ def test_a_run_queues_with_its_own_database_and_sends_after_its_session(
         f'kind = "mirror"\n[mirror]\nsource = "{tmp_path / "src"}"\nreplica = "{tmp_path / "dst"}"\n',
         encoding="utf-8",
     )
-    profile = read_profile(path)
+    return read_profile(path)
+
+
+def test_a_run_queues_with_its_own_database_and_sends_after_its_session(
+    folders: Folders, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = _mirror_profile(folders, tmp_path)
     opened: list[Path] = []
     real_open = StateDB._open
 
@@ -65,13 +70,7 @@ def test_a_run_queues_with_its_own_database_and_sends_after_its_session(
 
 
 def test_a_dry_run_is_not_recorded_and_queues_nothing(folders: Folders, tmp_path: Path) -> None:
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "a.txt").write_text("a")
-    path = folders.profiles / "docs.toml"
-    path.write_text(
-        f'kind = "mirror"\n[mirror]\nsource = "{tmp_path / "src"}"\nreplica = "{tmp_path / "dst"}"\n',
-        encoding="utf-8",
-    )
     called: list[RunReport] = []
-    outcome = run_profile(read_profile(path), folders, dry_run=True, recorded=lambda r, db: called.append(r))
+    profile = _mirror_profile(folders, tmp_path)
+    outcome = run_profile(profile, folders, dry_run=True, recorded=lambda r, db: called.append(r))
     assert outcome.exit_code == 0 and called == []
