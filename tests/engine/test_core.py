@@ -212,6 +212,15 @@ def test_a_tool_waiting_for_its_input_is_stopped_unused_and_reads_nothing_when_f
     assert empty.wait(timeout=30).returncode == 0
 
 
+def test_input_for_a_tool_that_already_ended_is_no_error() -> None:
+    # rclone that failed at its start (a bad config) never reads its list: its exit code says why.
+    ended = launch_process([sys.executable, "-c", "import sys; sys.exit(5)"], takes_input=True)
+    ended.proc.wait(timeout=30)
+    ended.send(b"x" * 1_000_000)  # more than a pipe holds: would block or raise if not handled
+    result = ended.wait(timeout=30)
+    assert result.returncode == 5 and not result.timed_out
+
+
 def _gone(pid: int) -> bool:
     """True once ``pid`` has exited (a zombie waiting for a reaper counts as gone)."""
     deadline = time.monotonic() + 5
