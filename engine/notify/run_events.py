@@ -169,6 +169,7 @@ class Queued:
     """What ``queue_run_finished`` leaves for ``send_queued``: the channels with messages waiting."""
 
     notified: Notified
+    secrets: list[str]  # the run's, masked in every line the sending logs
     settings: NotificationSettings = field(default_factory=NotificationSettings)
     waiting: list[str] = field(default_factory=list)
 
@@ -188,12 +189,11 @@ def queue_run_finished(
     ``db``: the run's own state database, still open inside its session (whose daily log is
     attached), so the database is not opened and checked a second time (12 ms with a big index).
     """
-    queued = Queued(Notified())
+    queued = Queued(Notified(), run_secrets(profile, folders))
     folder = _log_folder(folders, profile, log_dir)
-    secrets = run_secrets(profile, folders)
-    with attach_daily_log(folder, secrets) if db is None else contextlib.nullcontext():
+    with attach_daily_log(folder, queued.secrets) if db is None else contextlib.nullcontext():
         try:
-            _queue(folders, profile, report, folder, now or datetime.now(UTC), queued, secrets, db)
+            _queue(folders, profile, report, folder, now or datetime.now(UTC), queued, db)
         except Exception as error:  # notifications must never turn a run into a crash
             _unexpected(queued.notified, error)
     return queued
@@ -211,7 +211,7 @@ def send_queued(
     notified = queued.notified
     if not queued.waiting:
         return notified  # nothing to send: the mail and web modules are not even imported
-    with attach_daily_log(_log_folder(folders, profile, log_dir), run_secrets(profile, folders)):
+    with attach_daily_log(_log_folder(folders, profile, log_dir), queued.secrets):
         try:
             from engine.notify.delivery import Delivery, deliver
 
@@ -234,14 +234,13 @@ def _queue(
     folder: Path,
     now: datetime,
     queued: Queued,
-    secrets: list[str],
     db: StateDB | None,
 ) -> None:
     notified = queued.notified
     settings = queued.settings = _settings(folders, notified)
     broken = bool(notified.problems)
     log_path = str(log_file_for(folder, (report.finished or now).astimezone().date()))
-    message = run_message(report, log_path, secrets, whole_report=settings.webhook is not None)
+    message = run_message(report, log_path, queued.secrets, whole_report=settings.webhook is not None)
     own = db is None
     state = StateDB(folders.state_db) if db is None else db
     try:

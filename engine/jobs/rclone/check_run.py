@@ -84,7 +84,8 @@ def run_check(
             elif record.text.startswith("Using "):
                 ctx.log.info("rclone check: %s", record.text)
 
-    # The run's check may have been started while it uploaded (ahead.py); a download check never is.
+    # A run's check may have been started when its scan found the first change (ahead.py); a download
+    # check never is.
     key = None if download else ahead.CHECK
     try:
         with ahead.command(ctx, key, check_argv_for(job, binary, len(wanted), download=download)) as (

@@ -38,7 +38,7 @@ from engine.core.plan import Action, ActionKind, Plan
 from engine.core.readback import ReadBack, Sample
 from engine.core.report import ItemResult
 from engine.jobs.rclone import credentials, index, look, preflight
-from engine.jobs.rclone.check_run import Checked, run_check
+from engine.jobs.rclone.check_run import Checked, Row, run_check
 from engine.jobs.rclone.scan import excluder
 from engine.jobs.rclone.settings import Job, job_of
 from engine.jobs.rclone.upload import upload
@@ -49,8 +49,6 @@ MISSING = "missing on the remote"
 REPAIRED = "uploaded again; the damaged copy is kept under versions"
 REPAIRED_MISSING = "uploaded again"
 _HASH_DIFFERS = re.compile(r"^(\w+) differ$")
-
-Row = tuple[int, int]  # (size, mtime_ns) as the index has it
 
 
 @dataclass
